@@ -22,7 +22,7 @@ import { createSendStore, type EndedShortCode, type SendRecord, type SendStatus 
 import { OPERATOR_PAUSE_REASON, sendPace, sendWait } from '../src/queue/send-wait.js';
 import { readFlowControlRetry, readLookedUpPending, readWaitFacts } from '../src/queue/send-wait-facts.js';
 import { readLostCalls } from '../src/queue/lost-calls.js';
-import { readFailedJobChunks } from '../src/repair/chunk-jobs.js';
+import { readStrandedChunks } from '../src/repair/chunk-jobs.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, lookupReach, type ReceiptPolicies } from '../src/queue/receipt-policy.js';
 import { createSendIndex, type SendListPage, type SendListRequest } from '../src/queue/send-index.js';
@@ -996,17 +996,17 @@ export function createProducer(opts: ProducerOptions): Producer {
       // Past the API and waiting for receipts, a sampled kind's are counted: which are looked up, which wait for a pushed report only.
       const policy = waits.receiptLookups[status.send.kind];
       const sampledReceipts = !unsent && status.counts.accepted > 0 && lookupReach(policy) === 'some';
-      const [shared, workers, flowControlRetryAt, lostCalls, lookedUpPending, failedJobs] = await Promise.all([
+      const [shared, workers, flowControlRetryAt, lostCalls, lookedUpPending, stranded] = await Promise.all([
         readWaitFacts(opts.redis, keys, atMs),
         active ? workersPresent(atMs).catch(() => undefined) : undefined,
         onlyQueued ? readFlowControlRetry(opts.redis, keys, sendId, status.send.chunks, atMs) : undefined,
         // Its chunks in flight may have lost their worker: asked of the active jobs only when some are `sending`.
         active && status.counts.sending > 0 ? readLostCalls(opts.redis, keys, sendId) : undefined,
         sampledReceipts ? readLookedUpPending(opts.redis, keys, status.send, policy) : undefined,
-        // Its unsent chunks may have been left by a job BullMQ failed without smsq's handler: asked of the failed set.
-        active ? readFailedJobChunks(opts.redis, keys, sendId) : undefined,
+        // Its unsent chunks may have been left by a job BullMQ failed without smsq's handler, or with none.
+        active ? readStrandedChunks(opts.redis, keys, status.send, atMs) : undefined,
       ]);
-      const wait = sendWait(status, { now, redisNow: atMs, ...waits, ...shared, workers, flowControlRetryAt, ...(lostCalls ? { lostCalls } : {}), ...(failedJobs ? { failedJobs } : {}), lookedUpPending });
+      const wait = sendWait(status, { now, redisNow: atMs, ...waits, ...shared, workers, flowControlRetryAt, ...(lostCalls ? { lostCalls } : {}), ...(stranded ? { stranded } : {}), lookedUpPending });
       const pace = sendPace(status, now, wait, workers);
       return { ...status, ...(wait ? { wait } : {}), ...(pace ? { pace } : {}) };
     },

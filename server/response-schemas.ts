@@ -253,6 +253,12 @@ export const SendStatusSchema = z
               '`chunks` chunks (`recipients` recipients) were left `queued`, `sending` or `unknown` by a send or look-up job BullMQ failed without smsq recording it, and no job of theirs will act: the repair sweep looks them up (QuerySendDetails) before anything is resent, at its next round',
           }),
         z
+          .strictObject({ reason: z.literal('job-missing'), chunks: count, recipients: count })
+          .meta({
+            description:
+              '`chunks` chunks (`recipients` recipients) are `queued`, `sending` or `unknown`, unchanged for a minute, with no job in the queue (removed, or lost with Redis writes): the repair sweep looks them up (QuerySendDetails) before anything is resent, at its next round. Looked for in a send of at most 64 chunks',
+          }),
+        z
           .strictObject({
             reason: z.literal('in-doubt'),
             recipients: count,

@@ -13,7 +13,7 @@ import { createCallsQueue, createHousekeepingQueue, JOB_RETENTION, writeQueueMet
 import { createChunkStore, type ChunkRecord } from '../src/queue/chunk-store.js';
 import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
-import { JOB, ReceiptJobData, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
+import { chunkOfJob as chunkOfJobId, JOB, ReceiptJobData, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
 import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../src/queue/keys.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
@@ -57,7 +57,6 @@ import { finishedWithin } from '../src/finished-within.js';
 import { createClaimJournal } from './claim-journal.js';
 import { chunksLeftSending, createClaimsOutstanding, graceOverLeftText, outstandingChunkFields, type OutstandingChunk, type OutstandingClaims } from './claims-outstanding.js';
 import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
-import { chunkOfJob as chunkOfJobId } from '../src/repair/chunk-jobs.js';
 import { endForeignAttempt } from '../src/repair/foreign-attempt.js';
 import { createLeaderLease } from '../src/repair/leader-lease.js';
 import { createOrphanSweep } from '../src/repair/orphan-sweep.js';

@@ -86,6 +86,11 @@ export const jobIds = Object.freeze({
   callback: (sendId: string) => `cb.${sendId}`,
 });
 
+/** The chunk a send or look-up job id names (`s.<chunkId>.a<attempt>`, `r.<chunkId>.a<attempt>.l…`: {@link jobIds}), read when its data is not. */
+export function chunkOfJob(jobId: string): string {
+  return jobId.slice(2, jobId.lastIndexOf('.a'));
+}
+
 /** A receipt look-up: one QuerySendDetails for the next recipient of a chunk still without a receipt. */
 export const ReceiptJobData = ofItsSend(z.object({
   sendId: id,

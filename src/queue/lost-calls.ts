@@ -17,7 +17,7 @@
 import type { RedisConnection } from './connection.js';
 import { CALLS_QUEUE, type Keys } from './keys.js';
 import { DEFAULT_JOB_SEARCH, sendJobCandidates } from '../repair/orphan-rules.js';
-import { chunkOfJob } from '../repair/chunk-jobs.js';
+import { chunkOfJob } from './job-schemas.js';
 
 /** How often `smsq worker` runs BullMQ's stalled-job check (ms): its default `stalledInterval`. */
 export const STALLED_CHECK_MS = 30_000;

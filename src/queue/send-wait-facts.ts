@@ -74,10 +74,11 @@ const FLOW_CONTROL_CODE = 'isv.BUSINESS_LIMIT_CONTROL';
 export const FLOW_CONTROL_WALK_MAX_CHUNKS = 64;
 
 /**
- * Every chunk record of a send with `fields` (and its state), split chunks walked into their
- * children (`<index>-<i>`, one number each): one pipelined round trip, two with splits.
+ * Every chunk record of a send with `fields` (and its state, its number count `n` and its `index`),
+ * split chunks walked into their children (`<index>-<i>`, one number each): one pipelined round
+ * trip, two with splits.
  */
-async function readChunkFields<F extends string>(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, fields: readonly F[]): Promise<Record<F | 'state', string | null>[]> {
+export async function readChunkFields<F extends string>(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, fields: readonly F[]): Promise<(Record<F | 'state' | 'n', string | null> & { index: string })[]> {
   const names = ['state', 'n', ...fields] as const;
   const read = async (indexes: string[]) => {
     const p = redis.pipeline();
@@ -88,7 +89,7 @@ async function readChunkFields<F extends string>(redis: RedisConnection, keys: K
   const top = await read(Array.from({ length: chunks }, (_, i) => String(i)));
   const children = top.filter((c) => c.f[0] === 'split').flatMap((c) => Array.from({ length: Number(c.f[1] ?? 0) }, (_, i) => `${c.index}-${i}`));
   const all = [...top, ...(children.length ? await read(children) : [])];
-  return all.map(({ f }) => Object.fromEntries(names.map((name, i) => [name, f[i] ?? null])) as Record<F | 'state', string | null>);
+  return all.map(({ index, f }) => ({ ...(Object.fromEntries(names.map((name, i) => [name, f[i] ?? null])) as Record<F | 'state' | 'n', string | null>), index }));
 }
 
 /**

@@ -9,7 +9,6 @@ import type { MessageKind } from './kinds.js';
 import { quietHoursText, quietUntil, type QuietHours } from './quiet-hours.js';
 import { workerText, type AccountBlock, type BlockingWorker } from './account-block.js';
 import { STALLED_CHECK_MS, type LostCalls } from './lost-calls.js';
-import type { FailedJobChunks } from '../repair/chunk-jobs.js';
 import type { DurabilityHolds } from './durability-holds.js';
 import type { EndpointBackoffs } from './endpoint-backoffs.js';
 import { INVALID_CREDENTIALS, isWorkerSetupFault, lookupCode, setupFixTail } from '../sms/error-codes.js';
@@ -89,6 +88,13 @@ export type SendWait =
    */
   | { reason: 'job-failed'; chunks: number; recipients: number; jobId: string; failedReason: string }
   /**
+   * `chunks` chunks (`recipients` recipients) are `queued`, `sending` or `unknown`, unchanged for a
+   * minute, with no job at all (removed from the queue, by Bull Board's clean or empty with write
+   * access or by hand, or lost with Redis writes): as `job-failed`, nothing moves them until the
+   * repair sweep. Looked for in a send of at most 64 chunks only (src/repair/chunk-jobs.ts).
+   */
+  | { reason: 'job-missing'; chunks: number; recipients: number }
+  /**
    * `recipients` recipients are in doubt (`unknown`): their call timed out or failed in transit, so
    * whether Dysmsapi accepted it is not known. Each is looked up (QuerySendDetails) before anything
    * is resent; a look-up that cannot be made (Dysmsapi still unreachable) is tried again, at most
@@ -115,6 +121,14 @@ export interface SendPace {
   rate: number;
   /** When every recipient should be past the API at `rate` (ms); absent when nothing is left or nothing moves. */
   estimatedSentAt?: number;
+}
+
+/** A send's chunks left `queued`, `sending` or `unknown` with no job that will act on them (src/repair/chunk-jobs.ts readStrandedChunks). */
+export interface StrandedChunks {
+  /** Left so by a send or look-up job BullMQ failed (`job-failed`): one of those jobs and BullMQ's reason. */
+  failed?: { chunks: number; recipients: number; jobId: string; failedReason: string };
+  /** With no job at all (`job-missing`): removed from the queue, or lost with Redis writes. Looked for in a send of at most 64 chunks only. */
+  missing?: { chunks: number; recipients: number };
 }
 
 /** The state of the account and the queue that every send shares. */
@@ -156,8 +170,8 @@ export interface WaitFacts {
   workers?: number;
   /** The send's chunks left `sending` by a worker that stopped mid-call (lost-calls.ts), if any. */
   lostCalls?: LostCalls;
-  /** The send's chunks left not final by jobs BullMQ failed without smsq recording it (chunk-jobs.ts), if any. */
-  failedJobs?: FailedJobChunks;
+  /** The send's chunks no job will send or settle (chunk-jobs.ts): left by a job BullMQ failed without smsq recording it, or with none. */
+  stranded?: StrandedChunks;
 }
 
 /** What the wait needs of a send's status. */
@@ -210,7 +224,8 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
       return { reason: 'worker-lost', ...facts.lostCalls, checkEveryMs: STALLED_CHECK_MS, ...(facts.workers === 0 ? { noWorker: true as const } : {}) };
     }
     // Before quiet hours and no-worker too: no worker will take these chunks, whatever holds the others.
-    if (facts.failedJobs) return { reason: 'job-failed', ...facts.failedJobs };
+    if (facts.stranded?.failed) return { reason: 'job-failed', ...facts.stranded.failed };
+    if (facts.stranded?.missing) return { reason: 'job-missing', ...facts.stranded.missing };
     const quiet = status.send.kind === 'marketing' && status.counts.queued > 0 ? quietWait(facts) : undefined;
     if (quiet) return quiet;
     // After the reasons that hold whatever runs: without a worker, nothing else moves it.
@@ -311,10 +326,15 @@ export function waitText(wait: SendWait, sendId?: string): string {
         ? `the worker calling ${what} stopped mid-call (its job's lock lapsed), and no worker runs to take the job back: start one (smsq worker); they are ${lookUp}`
         : `the worker calling ${what} stopped mid-call (its job's lock lapsed): a running worker's stalled-job check takes the job back within about ${Math.round(wait.checkEveryMs / 1000)} s, and they are ${lookUp}`;
     }
-    case 'job-failed': {
+    case 'job-failed':
+    case 'job-missing': {
       const what = `${wait.recipients} recipient${wait.recipients === 1 ? '' : 's'} in ${wait.chunks} chunk${wait.chunks === 1 ? '' : 's'}`;
+      const why =
+        wait.reason === 'job-failed'
+          ? `left unsent by a job BullMQ failed without smsq recording it (${wait.jobId}: ${wait.failedReason})`
+          : 'left unsent with no job in the queue (removed, by Bull Board\'s clean or empty or by hand, or lost with Redis writes)';
       return (
-        `${what} left unsent by a job BullMQ failed without smsq recording it (${wait.jobId}: ${wait.failedReason}): no job will send them. ` +
+        `${what} ${why}: no job will send them. ` +
         `The repair sweep looks them up (QuerySendDetails) before anything is resent, then sends what was not accepted, at its next round (every worker's SMSQ_REPAIR_INTERVAL_MS, 5 min by default); \`smsq repair\` runs one now`
       );
     }

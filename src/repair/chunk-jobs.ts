@@ -1,13 +1,16 @@
 /**
  * The jobs of a chunk, as the repair sweep (orphan-sweep.ts) and `status` (send-wait.ts,
- * `job-failed`) read them: whether one will still act on the chunk, and the last one BullMQ
+ * `job-failed` and `job-missing`) read them: whether one will still act on the chunk, and the last one BullMQ
  * failed. Read-only. A chunk's jobs are found by their deterministic ids (job-schemas.ts jobIds):
  * send jobs `s.<chunk>.a1 .. a<attempt+1>`, look-ups `r.<chunk>.a<attempt>.l<look>…`.
  */
 import type { RedisConnection } from '../queue/connection.js';
 import { isUnsent, type ChunkState } from '../queue/lifecycle.js';
-import { jobIds } from '../queue/job-schemas.js';
+import { chunkOfJob, jobIds } from '../queue/job-schemas.js';
+import { chunkIdOf } from '../queue/chunk-store.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
+import { FLOW_CONTROL_WALK_MAX_CHUNKS, readChunkFields } from '../queue/send-wait-facts.js';
+import type { StrandedChunks } from '../queue/send-wait.js';
 import { lastOfRun } from './prefix-search.js';
 import { DEFAULT_JOB_SEARCH, reconcileJobCandidates, sendJobCandidates, type JobSearchBounds, type ReconcileCandidate } from './orphan-rules.js';
 
@@ -88,50 +91,52 @@ export function createChunkJobs(redis: RedisConnection, keys: Keys, bounds: JobS
 /** Failed jobs read at most per status: the newest, as BullMQ keeps its failed set by time. */
 const MAX_FAILED_READ = 10_000;
 
-/** A send's chunks left not final by jobs BullMQ failed (`status`, send-wait.ts `job-failed`). */
-export interface FailedJobChunks {
-  /** Chunks `queued`, `sending` or `unknown` with a failed job and none that will still act. */
-  chunks: number;
-  /** Their recipients. */
-  recipients: number;
-  /** One of the failed jobs (the newest read) and BullMQ's reason, to look it up by. */
-  jobId: string;
-  failedReason: string;
-}
-
-/** The chunk a send or look-up job id names (`s.<chunkId>.a<attempt>`, `r.<chunkId>.a<attempt>.l…`: job-schemas.ts), read when its data is not. */
-export function chunkOfJob(jobId: string): string {
-  return jobId.slice(2, jobId.lastIndexOf('.a'));
-}
+/**
+ * A chunk changed more recently than this is not taken for one without a job: its follow-up job
+ * may be on its way (the repair sweep's own `minAgeMs` default).
+ */
+export const NO_JOB_MIN_AGE_MS = 60_000;
 
 /**
- * The chunks of `sendId` that a send or look-up job BullMQ failed left `queued`, `sending` or
- * `unknown`, with no job of theirs that will still act: nothing sends or settles them until the
- * repair sweep finds them (orphan-sweep.ts). Undefined when there are none. The failed set is read
- * newest first, at most {@link MAX_FAILED_READ} ids; a failure smsq's worker recorded (a queued
- * chunk given up, a chunk in doubt looked up) leaves no such chunk.
+ * The chunks of a send that no job will send or settle: nothing moves them until the repair sweep
+ * finds them (orphan-sweep.ts), and nobody was told. Those a send or look-up job BullMQ failed left
+ * (its failed set read newest first, at most {@link MAX_FAILED_READ} ids); in a send of at most
+ * {@link FLOW_CONTROL_WALK_MAX_CHUNKS} chunks (a code, a notification), also those with no job at
+ * all, unchanged for {@link NO_JOB_MIN_AGE_MS} (Redis's time, `atMs`). A failure smsq's worker
+ * recorded (a queued chunk given up, a chunk in doubt looked up) leaves no such chunk.
  */
-export async function readFailedJobChunks(redis: RedisConnection, keys: Keys, sendId: string): Promise<FailedJobChunks | undefined> {
-  const failedSet = `${keys.prefix}:${CALLS_QUEUE}:failed`;
-  const mine = [`s.${sendId}.`, `r.${sendId}.`];
-  const failed = (await redis.zrevrange(failedSet, 0, MAX_FAILED_READ - 1)).filter((id) => mine.some((m) => id.startsWith(m)));
-  if (failed.length === 0) return undefined;
-  const chunkIds = [...new Set(failed.map(chunkOfJob))];
-  const p = redis.pipeline();
-  for (const chunkId of chunkIds) p.hmget(keys.chunk(chunkId), 'state', 'attempt', 'code', 'n');
-  const rows = ((await p.exec()) ?? []).map(([err, row]) => (err ? [] : (row as (string | null)[])));
+export async function readStrandedChunks(redis: RedisConnection, keys: Keys, send: { sendId: string; chunks: number }, atMs: number): Promise<StrandedChunks> {
   const jobs = createChunkJobs(redis, keys);
-  let chunks = 0;
-  let recipients = 0;
-  let example: { jobId: string; failedReason: string } | undefined;
-  for (const [i, chunkId] of chunkIds.entries()) {
-    const [state, attempt, code, n] = rows[i] ?? [];
-    if (!state || !isUnsent(state as ChunkState)) continue;
-    const found = await jobs.of({ chunkId, state: state as ChunkState, attempt: Number(attempt ?? 0), code: code ?? undefined });
-    if (found.live || !found.failed) continue;
-    chunks++;
-    recipients += Number(n ?? 0);
-    example ??= { jobId: found.failed.id, failedReason: found.failed.failedReason ?? '' };
+  const seen = new Set<string>();
+  const out: StrandedChunks = {};
+  const failedSet = `${keys.prefix}:${CALLS_QUEUE}:failed`;
+  const mine = [`s.${send.sendId}.`, `r.${send.sendId}.`];
+  const failedChunks = [...new Set((await redis.zrevrange(failedSet, 0, MAX_FAILED_READ - 1)).filter((id) => mine.some((m) => id.startsWith(m))).map(chunkOfJob))];
+  if (failedChunks.length > 0) {
+    const p = redis.pipeline();
+    for (const chunkId of failedChunks) p.hmget(keys.chunk(chunkId), 'state', 'attempt', 'code', 'n');
+    const rows = ((await p.exec()) ?? []).map(([err, row]) => (err ? [] : (row as (string | null)[])));
+    for (const [i, chunkId] of failedChunks.entries()) {
+      const [state, attempt, code, n] = rows[i] ?? [];
+      if (!state || !isUnsent(state as ChunkState)) continue;
+      seen.add(chunkId);
+      const found = await jobs.of({ chunkId, state: state as ChunkState, attempt: Number(attempt ?? 0), code: code ?? undefined });
+      if (found.live || !found.failed) continue;
+      const f = (out.failed ??= { chunks: 0, recipients: 0, jobId: found.failed.id, failedReason: found.failed.failedReason ?? '' });
+      f.chunks++;
+      f.recipients += Number(n ?? 0);
+    }
   }
-  return example ? { chunks, recipients, ...example } : undefined;
+  if (send.chunks >= 1 && send.chunks <= FLOW_CONTROL_WALK_MAX_CHUNKS) {
+    for (const c of await readChunkFields(redis, keys, send.sendId, send.chunks, ['attempt', 'code', 'updatedAt'])) {
+      const chunkId = chunkIdOf(send.sendId, c.index);
+      if (!c.state || !isUnsent(c.state as ChunkState) || seen.has(chunkId) || atMs - Number(c.updatedAt ?? 0) < NO_JOB_MIN_AGE_MS) continue;
+      const found = await jobs.of({ chunkId, state: c.state as ChunkState, attempt: Number(c.attempt ?? 0), code: c.code ?? undefined });
+      if (found.live || found.failed) continue;
+      const m = (out.missing ??= { chunks: 0, recipients: 0 });
+      m.chunks++;
+      m.recipients += Number(c.n ?? 0);
+    }
+  }
+  return out;
 }

@@ -149,6 +149,26 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     await worker.close();
   });
 
+  it('a queued verification code whose job was removed (Bull Board\'s clean with write access) is said by status once unchanged for a minute, then looked up and sent once', async () => {
+    const s = await setup('rep-removed-send');
+    const phone = '13800000035';
+    const { sendId } = await s.h.producer.send({ phones: [phone], ...CODE });
+    const chunkId = chunkIdOf(sendId, '0');
+    // What Bull Board's clean of a job does (job.remove()).
+    await (await s.calls.getJob(jobIds.send(chunkId, 1)))?.remove();
+    // Changed within the minute: its follow-up job may be on its way, nothing said of it yet.
+    expect((await s.h.producer.getStatus(sendId)).wait).toEqual({ reason: 'no-worker' });
+    // A minute on (its record's last change moved back rather than the test waiting it out).
+    await s.h.redis.hset(createKeys(s.h.prefix).chunk(chunkId), 'updatedAt', Date.now() - 120_000);
+    expect((await s.h.producer.getStatus(sendId)).wait).toEqual({ reason: 'job-missing', chunks: 1, recipients: 1 });
+
+    expect((await s.sweep.run()).found.queuedWithoutJob).toBe(1);
+    expect((await s.h.producer.getStatus(sendId)).wait).toEqual({ reason: 'no-worker' });
+    await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
+    await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the code to be sent after its look-up');
+    expect(timesAccepted(s.h, phone)).toBe(1);
+  });
+
   it('an unknown chunk whose look-ups ran past 16 looks, the last one failed, is looked up again (it stayed unknown for good)', async () => {
     const s = await setup('rep-failed-look');
     const phone = '13800000032';

@@ -281,16 +281,21 @@ describe('sendWait', () => {
 });
 
 describe('job-failed', () => {
-  it('names chunks a job BullMQ failed left unsent, after a block or a throttle pause and before quiet hours and no-worker', () => {
-    const failedJobs = { chunks: 1, recipients: 400, jobId: 's.sabc.3.a1', failedReason: 'job stalled more than allowable limit' };
+  it('names chunks a job BullMQ failed left unsent, or with no job at all, after a block or a throttle pause and before quiet hours and no-worker', () => {
+    const failed = { chunks: 1, recipients: 400, jobId: 's.sabc.3.a1', failedReason: 'job stalled more than allowable limit' };
+    const stranded = { failed, missing: { chunks: 2, recipients: 2 } };
     const queued = status({ kind: 'marketing' }, { queued: 400 });
-    const wait = sendWait(queued, facts({ failedJobs, workers: 0 }));
-    expect(wait).toEqual({ reason: 'job-failed', ...failedJobs });
+    const wait = sendWait(queued, facts({ stranded, workers: 0 }));
+    expect(wait).toEqual({ reason: 'job-failed', ...failed });
     expect(waitText(wait!)).toMatch(/^400 recipients in 1 chunk left unsent by a job BullMQ failed without smsq recording it \(s\.sabc\.3\.a1: job stalled more than allowable limit\): no job will send them\. The repair sweep looks them up \(QuerySendDetails\) before anything is resent/);
     const now = at('2026-12-04T07:42:22');
-    expect(sendWait(queued, facts({ failedJobs, throttledUntil: now + 1000 }))).toMatchObject({ reason: 'throttled' });
+    expect(sendWait(queued, facts({ stranded, throttledUntil: now + 1000 }))).toMatchObject({ reason: 'throttled' });
     expect(sendWait(queued, facts())).toMatchObject({ reason: 'quiet-hours' });
-    expect(sendWait(status({ state: 'paused' }, { queued: 1 }), facts({ failedJobs }))).toMatchObject({ reason: 'paused' });
+    expect(sendWait(status({ state: 'paused' }, { queued: 1 }), facts({ stranded }))).toMatchObject({ reason: 'paused' });
+    // With no job at all (removed, or lost): said as such.
+    const missing = sendWait(queued, facts({ stranded: { missing: { chunks: 1, recipients: 1 } } }));
+    expect(missing).toEqual({ reason: 'job-missing', chunks: 1, recipients: 1 });
+    expect(waitText(missing!)).toMatch(/^1 recipient in 1 chunk left unsent with no job in the queue \(removed, by Bull Board's clean or empty or by hand, or lost with Redis writes\): no job will send them\. The repair sweep/);
   });
 });
 
