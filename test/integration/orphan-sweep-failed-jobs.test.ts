@@ -23,11 +23,12 @@ import { createOrphanSweep, type OrphanSweep } from '../../src/repair/orphan-swe
 import { runCli } from '../../cli/program.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
+import { everyKind } from '../support/receipt-policies.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
 
 const CODE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' as const };
-const NO_RECEIPTS = { verification: { mode: 'none', sampleRate: 0 }, notification: { mode: 'none', sampleRate: 0 }, marketing: { mode: 'none', sampleRate: 0 } } as const;
+const NO_RECEIPTS = everyKind('none');
 
 interface Setup {
   h: Harness;
@@ -93,7 +94,11 @@ async function unknownChunk(s: Setup, phone: string): Promise<{ sendId: string; 
   return { sendId, chunkId };
 }
 
-const timesAccepted = (h: Harness, phone: string) => h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
+/** The chunk is accepted, after its look-up found nothing, and its number was sent to once. */
+async function acceptedOnce(s: Setup, chunkId: string, phone: string): Promise<void> {
+  await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', `chunk ${chunkId} to be sent after its look-up`, 20_000);
+  expect(s.h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length).toBe(1);
+}
 
 describe('repair sweep: chunks whose jobs BullMQ failed', () => {
   it('a queued verification code whose send job failed is looked up and sent once, and the sweep says which job failed and why', async () => {
@@ -123,8 +128,7 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     expect((await s.h.producer.getStatus(sendId)).wait).toEqual({ reason: 'no-worker' });
 
     await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
-    await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the code to be sent after its look-up');
-    expect(timesAccepted(s.h, phone)).toBe(1);
+    await acceptedOnce(s, chunkId, phone);
   });
 
   it('the real worker refusing a send job\'s data (edited in a writable Bull Board, or added by another version) leaves its code queued: status says so, the sweep looks it up, it is sent once', async () => {
@@ -144,8 +148,7 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     expect((await s.h.producer.getStatus(sendId)).wait).toMatchObject({ reason: 'job-failed', chunks: 1, recipients: 1, jobId });
 
     expect((await s.sweep.run()).found.queuedWithoutJob).toBe(1);
-    await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the code to be sent after its look-up');
-    expect(timesAccepted(s.h, phone)).toBe(1);
+    await acceptedOnce(s, chunkId, phone);
     await worker.close();
   });
 
@@ -165,8 +168,7 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     expect((await s.sweep.run()).found.queuedWithoutJob).toBe(1);
     expect((await s.h.producer.getStatus(sendId)).wait).toEqual({ reason: 'no-worker' });
     await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
-    await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the code to be sent after its look-up');
-    expect(timesAccepted(s.h, phone)).toBe(1);
+    await acceptedOnce(s, chunkId, phone);
   });
 
   it('an unknown chunk whose look-ups ran past 16 looks, the last one failed, is looked up again (it stayed unknown for good)', async () => {
@@ -189,8 +191,7 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
 
     await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
     // Never sent, so the look-up finds nothing, waits out the settling window and resends once.
-    await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the chunk to be resent and accepted', 20_000);
-    expect(timesAccepted(s.h, phone)).toBe(1);
+    await acceptedOnce(s, chunkId, phone);
   });
 
   it('a look-up chain longer than 16 looks with its newest look still waiting is left alone, not reported as orphaned', async () => {
