@@ -88,8 +88,15 @@ export function createChunkJobs(redis: RedisConnection, keys: Keys, bounds: JobS
   return jobs;
 }
 
-/** Failed jobs read at most per status: the newest, as BullMQ keeps its failed set by time. */
-const MAX_FAILED_READ = 10_000;
+/**
+ * Failed jobs read at most per status, the newest of those failed since the send was created
+ * (BullMQ scores its failed set by the time a job finished): a status is polled (`--wait`,
+ * `--watch`), and the failed set keeps a week of every send's failures.
+ */
+const MAX_FAILED_READ = 1_000;
+
+/** The send's creation is the producer's clock, a failure's time the worker's: room for the two to differ. */
+const CLOCKS_APART_MS = 5 * 60_000;
 
 /**
  * A chunk changed more recently than this is not taken for one without a job: its follow-up job
@@ -100,18 +107,18 @@ export const NO_JOB_MIN_AGE_MS = 60_000;
 /**
  * The chunks of a send that no job will send or settle: nothing moves them until the repair sweep
  * finds them (orphan-sweep.ts), and nobody was told. Those a send or look-up job BullMQ failed left
- * (its failed set read newest first, at most {@link MAX_FAILED_READ} ids); in a send of at most
+ * (its failed set read newest first from the send's creation, at most {@link MAX_FAILED_READ} ids); in a send of at most
  * {@link FLOW_CONTROL_WALK_MAX_CHUNKS} chunks (a code, a notification), also those with no job at
  * all, unchanged for {@link NO_JOB_MIN_AGE_MS} (Redis's time, `atMs`). A failure smsq's worker
  * recorded (a queued chunk given up, a chunk in doubt looked up) leaves no such chunk.
  */
-export async function readStrandedChunks(redis: RedisConnection, keys: Keys, send: { sendId: string; chunks: number }, atMs: number): Promise<StrandedChunks> {
+export async function readStrandedChunks(redis: RedisConnection, keys: Keys, send: { sendId: string; chunks: number; createdAt: number }, atMs: number): Promise<StrandedChunks> {
   const jobs = createChunkJobs(redis, keys);
   const seen = new Set<string>();
   const out: StrandedChunks = {};
   const failedSet = `${keys.prefix}:${CALLS_QUEUE}:failed`;
   const mine = [`s.${send.sendId}.`, `r.${send.sendId}.`];
-  const failedChunks = [...new Set((await redis.zrevrange(failedSet, 0, MAX_FAILED_READ - 1)).filter((id) => mine.some((m) => id.startsWith(m))).map(chunkOfJob))];
+  const failedChunks = [...new Set((await redis.zrevrangebyscore(failedSet, '+inf', send.createdAt - CLOCKS_APART_MS, 'LIMIT', 0, MAX_FAILED_READ)).filter((id) => mine.some((m) => id.startsWith(m))).map(chunkOfJob))];
   if (failedChunks.length > 0) {
     const p = redis.pipeline();
     for (const chunkId of failedChunks) p.hmget(keys.chunk(chunkId), 'state', 'attempt', 'code', 'n');
