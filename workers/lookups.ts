@@ -9,8 +9,6 @@ import { blockAccount, pauseEveryWorker, type PauseDeps } from './account-pauses
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
 import { putBackUncounted } from './put-back.js';
 
-/** QuerySendDetails records near midnight may carry either date: look this far either side. */
-export const MIDNIGHT_MARGIN_MS = 10 * 60_000;
 /** QuerySendDetails page size (its maximum). */
 export const LOOKUP_PAGE_SIZE = 50;
 

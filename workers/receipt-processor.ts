@@ -5,8 +5,8 @@ import { parseJobData } from './job-data.js';
 import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/queue/receipt-policy.js';
 import type { ChunkRecord } from '../src/queue/chunk-store.js';
 import type { RecipientStore } from '../src/receipts/recipient-store.js';
-import { sendDatesOwnFirst } from '../src/sms/dates.js';
-import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS, detailTime } from './lookups.js';
+import { MIDNIGHT_MARGIN_MS, sendDatesOwnFirst } from '../src/sms/dates.js';
+import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, detailTime } from './lookups.js';
 import { receiptLatencySeconds } from '../src/metrics/call-aggregate.js';
 import { awaitLookupSlot, type LookupSlotDeps } from './lookup-slot.js';
 

@@ -5,12 +5,12 @@ import type { ChunkRecord } from '../src/queue/chunk-store.js';
 import { jobIds, RECONCILE_LAST_DATE_INDEX, ReconcileJobData } from '../src/queue/job-schemas.js';
 import { parseJobData } from './job-data.js';
 import { isAdoptableAttempt, isOutIdOf, parseOutId } from '../src/queue/out-id.js';
-import { DAY_MS, DETAILS_DAYS, sendDatesBetween } from '../src/sms/dates.js';
+import { reconcileSendDates } from '../src/sms/dates.js';
 import { reconcileRetryDelayMs, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import type { SmsError } from '../src/sms/errors.js';
 import { createLookupFailureWarnings } from './lookup-failure-warnings.js';
 import { rankingKind } from '../src/queue/kinds.js';
-import { failLookup, retriedWithBackoff, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, MIDNIGHT_MARGIN_MS, detailTime } from './lookups.js';
+import { failLookup, retriedWithBackoff, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, detailTime } from './lookups.js';
 import { awaitLookupSlot, type LookupSlotDeps } from './lookup-slot.js';
 import { endedSend } from '../src/receipts/completion.js';
 import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
@@ -111,9 +111,7 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
       );
       return { outcome: 'gave-up', code: 'SMSQ_OUTCOME_UNKNOWN', applied: t.applied };
     }
-    const inDoubt = inDoubtSince(chunk, stand);
-    const since = inDoubt === undefined ? sentAt : Math.max(inDoubt, sentAt - DETAILS_DAYS * DAY_MS);
-    const dates = sendDatesBetween(since, sentAt, MIDNIGHT_MARGIN_MS);
+    const dates = reconcileSendDates(sentAt, inDoubtSince(chunk, stand));
     const sendDate = dates[data.dateIndex];
     const phone = payload.phones[0] as string;
     if (sendDate === undefined) throw new UnrecoverableError(`no SendDate #${data.dateIndex} for this attempt`);

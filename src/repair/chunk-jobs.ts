@@ -12,7 +12,7 @@ import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
 import { FLOW_CONTROL_WALK_MAX_CHUNKS, readChunkFields } from '../queue/send-wait-facts.js';
 import type { StrandedChunks } from '../queue/send-wait.js';
 import { lastOfRun } from './prefix-search.js';
-import { DEFAULT_JOB_SEARCH, reconcileJobCandidates, sendJobCandidates, type JobSearchBounds, type ReconcileCandidate } from './orphan-rules.js';
+import { DEFAULT_JOB_SEARCH, lookUpDateCount, reconcileJobCandidates, sendJobCandidates, type JobSearchBounds, type ReconcileCandidate } from './orphan-rules.js';
 
 /** A job read for a chunk. */
 export interface JobState {
@@ -30,6 +30,9 @@ export interface ChunkForJobs {
   state: ChunkState;
   attempt: number;
   code: string | undefined;
+  /** Its `sentAt` and `priorSentAt`: at how many dates its look-up's jobs may stand (orphan-rules.ts lookUpDateCount). */
+  sentAt?: number | undefined;
+  priorSentAt?: number | undefined;
 }
 
 export interface ChunkJobs {
@@ -41,9 +44,10 @@ export interface ChunkJobs {
    * longer than the first window (a settling window of more looks, look-ups made anew) was cut
    * there: its live look was missed, and the sweep's new look took the id of a finished one, which
    * BullMQ ignores, so a chunk whose newest look failed stayed unknown for good, the sweep reporting
-   * it resolved every round.
+   * it resolved every round. Each look at `dates` SendDates (default two: the first dates, where
+   * every look begins, are enough to find the highest look).
    */
-  lookUps(chunkId: string, attempt: number): Promise<(JobState & { look: number })[]>;
+  lookUps(chunkId: string, attempt: number, dates?: number): Promise<(JobState & { look: number })[]>;
   /** Whether a job of the chunk will still act on it, and the last one BullMQ failed. */
   of(chunk: ChunkForJobs): Promise<{ live: boolean; failed: JobState | undefined }>;
 }
@@ -63,9 +67,9 @@ export function createChunkJobs(redis: RedisConnection, keys: Keys, bounds: JobS
       });
     },
 
-    async lookUps(chunkId, attempt) {
+    async lookUps(chunkId, attempt, dates) {
       const windowFrom = async (first: number) => {
-        const candidates = reconcileJobCandidates(chunkId, attempt, bounds, first);
+        const candidates = reconcileJobCandidates(chunkId, attempt, bounds, first, dates);
         return (await jobs.states(candidates.map((c) => c.id))).map((state, i) => ({ ...state, look: (candidates[i] as ReconcileCandidate).look }));
       };
       const first = await windowFrom(1);
@@ -81,11 +85,17 @@ export function createChunkJobs(redis: RedisConnection, keys: Keys, bounds: JobS
       const read = await jobs.states(sendJobCandidates(chunk.chunkId, chunk.attempt, bounds));
       // A look-up still acts on an unknown chunk, and on a queued one it found "not accepted"
       // (a re-run schedules the resend).
-      if (chunk.state === 'unknown' || (chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED')) read.push(...(await jobs.lookUps(chunk.chunkId, chunk.attempt)));
+      // Its live look may stand at any date its look-up asks: after an adoption, every day since the attempt before it.
+      if (chunk.state === 'unknown' || (chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED')) read.push(...(await jobs.lookUps(chunk.chunkId, chunk.attempt, lookUpDateCount(chunk))));
       return { live: read.some((s) => s.live), failed: read.findLast((s) => s.failedReason !== undefined) };
     },
   };
   return jobs;
+}
+
+/** A chunk's `sentAt` and `priorSentAt` as read from its hash (an empty or missing field is none). */
+export function lookUpTimes(sentAt: string | null | undefined, priorSentAt: string | null | undefined): { sentAt: number | undefined; priorSentAt: number | undefined } {
+  return { sentAt: sentAt ? Number(sentAt) : undefined, priorSentAt: priorSentAt ? Number(priorSentAt) : undefined };
 }
 
 /**
@@ -121,13 +131,13 @@ export async function readStrandedChunks(redis: RedisConnection, keys: Keys, sen
   const failedChunks = [...new Set((await redis.zrevrangebyscore(failedSet, '+inf', send.createdAt - CLOCKS_APART_MS, 'LIMIT', 0, MAX_FAILED_READ)).filter((id) => mine.some((m) => id.startsWith(m))).map(chunkOfJob))];
   if (failedChunks.length > 0) {
     const p = redis.pipeline();
-    for (const chunkId of failedChunks) p.hmget(keys.chunk(chunkId), 'state', 'attempt', 'code', 'n');
+    for (const chunkId of failedChunks) p.hmget(keys.chunk(chunkId), 'state', 'attempt', 'code', 'n', 'sentAt', 'priorSentAt');
     const rows = ((await p.exec()) ?? []).map(([err, row]) => (err ? [] : (row as (string | null)[])));
     for (const [i, chunkId] of failedChunks.entries()) {
-      const [state, attempt, code, n] = rows[i] ?? [];
+      const [state, attempt, code, n, sentAt, priorSentAt] = rows[i] ?? [];
       if (!state || !isUnsent(state as ChunkState)) continue;
       seen.add(chunkId);
-      const found = await jobs.of({ chunkId, state: state as ChunkState, attempt: Number(attempt ?? 0), code: code ?? undefined });
+      const found = await jobs.of({ chunkId, state: state as ChunkState, attempt: Number(attempt ?? 0), code: code ?? undefined, ...lookUpTimes(sentAt, priorSentAt) });
       if (found.live || !found.failed) continue;
       const f = (out.failed ??= { chunks: 0, recipients: 0, jobId: found.failed.id, failedReason: found.failed.failedReason ?? '' });
       f.chunks++;
@@ -135,10 +145,10 @@ export async function readStrandedChunks(redis: RedisConnection, keys: Keys, sen
     }
   }
   if (send.chunks >= 1 && send.chunks <= FLOW_CONTROL_WALK_MAX_CHUNKS) {
-    for (const c of await readChunkFields(redis, keys, send.sendId, send.chunks, ['attempt', 'code', 'updatedAt'])) {
+    for (const c of await readChunkFields(redis, keys, send.sendId, send.chunks, ['attempt', 'code', 'updatedAt', 'sentAt', 'priorSentAt'])) {
       const chunkId = chunkIdOf(send.sendId, c.index);
       if (!c.state || !isUnsent(c.state as ChunkState) || seen.has(chunkId) || atMs - Number(c.updatedAt ?? 0) < NO_JOB_MIN_AGE_MS) continue;
-      const found = await jobs.of({ chunkId, state: c.state as ChunkState, attempt: Number(c.attempt ?? 0), code: c.code ?? undefined });
+      const found = await jobs.of({ chunkId, state: c.state as ChunkState, attempt: Number(c.attempt ?? 0), code: c.code ?? undefined, ...lookUpTimes(c.sentAt, c.priorSentAt) });
       if (found.live || found.failed) continue;
       const m = (out.missing ??= { chunks: 0, recipients: 0 });
       m.chunks++;

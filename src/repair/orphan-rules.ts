@@ -6,7 +6,8 @@
  * Dysmsapi is never given a plain send job; it is looked up first (the reconcile path), and only
  * a look-up that finds nothing after the settling window resends it, with a new attempt.
  */
-import { jobIds } from '../queue/job-schemas.js';
+import { jobIds, RECONCILE_LAST_DATE_INDEX } from '../queue/job-schemas.js';
+import { reconcileSendDates } from '../sms/dates.js';
 import { CHUNK_LIFECYCLE, isSendEnded, isUnsent, targetOf, type ChunkState, type SendState } from '../queue/lifecycle.js';
 import { isWithdrawn, lapsedReason } from '../queue/withdrawal.js';
 
@@ -44,16 +45,33 @@ export interface ReconcileCandidate {
   look: number;
 }
 
+/** The dates a look-up's jobs are looked for at when the record cannot say more: its day, and the one beside it near midnight. */
+export const ORDINARY_LOOK_UP_DATES = 2;
+
+/**
+ * At how many SendDates (`dateIndex` 0..n-1) the reconcile jobs of a chunk's own attempt may stand:
+ * as many as its look-up asks (reconcileSendDates, from the record's `sentAt` and, after an
+ * adoption, every day since its `priorSentAt`), never fewer than {@link ORDINARY_LOOK_UP_DATES}.
+ * A look at a later date than these was read for too few: it was missed, and a second chain of
+ * look-ups was started beside it. A record without `sentAt` but with `priorSentAt` (half-written)
+ * may stand at any date.
+ */
+export function lookUpDateCount(chunk: { sentAt?: number | undefined; priorSentAt?: number | undefined }): number {
+  if (chunk.sentAt === undefined) return chunk.priorSentAt === undefined ? ORDINARY_LOOK_UP_DATES : RECONCILE_LAST_DATE_INDEX + 1;
+  return Math.min(RECONCILE_LAST_DATE_INDEX + 1, Math.max(ORDINARY_LOOK_UP_DATES, reconcileSendDates(chunk.sentAt, chunk.priorSentAt).length));
+}
+
 /**
  * The ids the reconcile jobs of one attempt may have (each look, date and page is its own job), for
- * `bounds.maxLooks` looks from `firstLook`. A chain longer than one window (a settling window of
- * more than `maxLooks` looks, look-ups made anew) is read at its newest looks too (chunk-jobs.ts).
+ * `bounds.maxLooks` looks from `firstLook`, at `dates` SendDates each ({@link lookUpDateCount}). A
+ * chain longer than one window (a settling window of more than `maxLooks` looks, look-ups made
+ * anew) is read at its newest looks too (chunk-jobs.ts).
  */
-export function reconcileJobCandidates(chunkId: string, attempt: number, bounds: JobSearchBounds, firstLook = 1): ReconcileCandidate[] {
+export function reconcileJobCandidates(chunkId: string, attempt: number, bounds: JobSearchBounds, firstLook = 1, dates = ORDINARY_LOOK_UP_DATES): ReconcileCandidate[] {
   const out: ReconcileCandidate[] = [];
   if (attempt < 1) return out;
   for (let look = firstLook; look < firstLook + bounds.maxLooks; look++) {
-    for (let dateIndex = 0; dateIndex <= 1; dateIndex++) {
+    for (let dateIndex = 0; dateIndex < dates; dateIndex++) {
       for (let page = 1; page <= bounds.maxPages; page++) out.push({ id: jobIds.reconcilePage({ chunkId, attempt, look, dateIndex, page }), look });
     }
   }
@@ -68,6 +86,8 @@ export interface ChunkSnapshot {
   attempt: number;
   outId: string | undefined;
   sentAt: number | undefined;
+  /** The start of the attempt it held before an adoption, from which its look-up asks (transition-7.lua). */
+  priorSentAt?: number | undefined;
   code: string | undefined;
   /** When the chunk last changed (ms). */
   updatedAt: number;

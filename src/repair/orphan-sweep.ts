@@ -15,7 +15,7 @@ import { WITHDRAWN_REASON } from '../queue/withdrawal.js';
 import type { Completion } from '../receipts/completion.js';
 import { foreignAttemptOf } from '../queue/out-id.js';
 import { endForeignAttempt } from './foreign-attempt.js';
-import { createChunkJobs, type JobState } from './chunk-jobs.js';
+import { createChunkJobs, lookUpTimes, type JobState } from './chunk-jobs.js';
 import { lastOfRun } from './prefix-search.js';
 import {
   DEFAULT_JOB_SEARCH,
@@ -91,7 +91,7 @@ interface SettledSend {
   recipients: number;
 }
 
-const CHUNK_FIELDS = ['state', 'attempt', 'outId', 'sentAt', 'sendId', 'code', 'updatedAt', 'kind'] as const;
+const CHUNK_FIELDS = ['state', 'attempt', 'outId', 'sentAt', 'sendId', 'code', 'updatedAt', 'kind', 'priorSentAt'] as const;
 
 async function execRows(pipeline: ChainableCommander): Promise<unknown[]> {
   const rows = (await pipeline.exec()) ?? [];
@@ -233,7 +233,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         const now = options.clock.now();
         const candidates: { chunk: ChunkSnapshot; kind: MessageKind }[] = [];
         rows.forEach((row, i) => {
-          const [state, attempt, outId, sentAt, sendId, code, updatedAt, kind] = row;
+          const [state, attempt, outId, sentAt, sendId, code, updatedAt, kind, priorSentAt] = row;
           if (!state || !sendId || !isUnsent(state as ChunkState)) return;
           const chunk: ChunkSnapshot = {
             chunkId: chunkIds[i] as string,
@@ -241,7 +241,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             state: state as ChunkState,
             attempt: Number(attempt ?? 0),
             outId: outId || undefined,
-            sentAt: sentAt ? Number(sentAt) : undefined,
+            ...lookUpTimes(sentAt, priorSentAt),
             code: code || undefined,
             updatedAt: Number(updatedAt ?? 0),
             foreignAttempt: foreignAttemptOf(attempt),

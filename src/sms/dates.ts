@@ -98,6 +98,22 @@ export function sendDatesOwnFirst(ms: number, marginMs: number): string[] {
 /** How many days back QuerySendDetails answers for: `SendDate` within the last 30 days (CST). */
 export const DETAILS_DAYS = 30;
 
+/** QuerySendDetails records near midnight may carry either date: look this far either side. */
+export const MIDNIGHT_MARGIN_MS = 10 * 60_000;
+
+/**
+ * The SendDates a reconcile look-up of an attempt started at `sentAt` asks, one job each
+ * (`dateIndex`, in this order): its own day (and the one beside it near midnight) or, when earlier
+ * attempts of the chunk are in doubt since `inDoubtSince` (an adoption's `priorSentAt`), every day
+ * from then, no further back than the {@link DETAILS_DAYS} QuerySendDetails answers for. The
+ * look-up asks them (reconcile-processor.ts); the repair sweep and `status` look for its jobs at as
+ * many dates (src/repair/chunk-jobs.ts).
+ */
+export function reconcileSendDates(sentAt: number, inDoubtSince?: number): string[] {
+  const since = inDoubtSince === undefined ? sentAt : Math.max(inDoubtSince, sentAt - DETAILS_DAYS * DAY_MS);
+  return sendDatesBetween(since, sentAt, MIDNIGHT_MARGIN_MS);
+}
+
 /** The CST dates (`yyyyMMdd`) QuerySendDetails can be asked for at `nowMs`: today and the {@link DETAILS_DAYS} days before. */
 export function detailsDateRange(nowMs: number): { earliest: string; latest: string } {
   return { earliest: cstDate(nowMs - DETAILS_DAYS * DAY_MS), latest: cstDate(nowMs) };

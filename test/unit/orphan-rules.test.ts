@@ -7,6 +7,7 @@ import {
   decideCompact,
   decideSettle,
   decideJob,
+  lookUpDateCount,
   reconcileJobCandidates,
   sendJobCandidates,
   type ChunkSendSnapshot,
@@ -52,6 +53,21 @@ describe('which jobs the sweep looks for', () => {
       { id: 'r.s1.0.a2.l2.d1.p1', look: 2 },
     ]);
     expect(reconcileJobCandidates('s1.0', 0, DEFAULT_JOB_SEARCH)).toEqual([]);
+  });
+
+  it('a look-up\'s jobs at as many dates as it asks: two for an ordinary attempt, every day since priorSentAt after an adoption, at most the last date index + 1', () => {
+    const DAY = 86_400_000;
+    // 2026-12-04 10:00 China time: one date, read as two (the day beside it near midnight).
+    const sentAt = Date.parse('2026-12-04T10:00:00+08:00');
+    expect(lookUpDateCount({ sentAt, priorSentAt: undefined })).toBe(2);
+    expect(lookUpDateCount({ sentAt: undefined, priorSentAt: undefined })).toBe(2);
+    // Adopted three days after the attempt before it: 1st..4th December.
+    expect(lookUpDateCount({ sentAt, priorSentAt: sentAt - 3 * DAY })).toBe(4);
+    // No further back than QuerySendDetails answers for; a half-written record may stand at any date.
+    expect(lookUpDateCount({ sentAt, priorSentAt: sentAt - 90 * DAY })).toBe(31);
+    expect(lookUpDateCount({ sentAt: undefined, priorSentAt: sentAt })).toBe(32);
+    const ids = reconcileJobCandidates('s1.0', 2, { maxSendJobs: 1, maxLooks: 1, maxPages: 1 }, 1, 4).map((c) => c.id);
+    expect(ids).toEqual(['r.s1.0.a2.l1.d0.p1', 'r.s1.0.a2.l1.d1.p1', 'r.s1.0.a2.l1.d2.p1', 'r.s1.0.a2.l1.d3.p1']);
   });
 });
 
