@@ -10,7 +10,8 @@ import { flowControlRetryAt, type FlowControlPolicy } from '../src/queue/flow-co
 import { SendJobData } from '../src/queue/job-schemas.js';
 import { parseJobData } from './job-data.js';
 import { rankingKind, type MessageKind } from '../src/queue/kinds.js';
-import type { SendStore } from '../src/queue/send-store.js';
+import { readCompactedChunk, type SendStore } from '../src/queue/send-store.js';
+import { sayLateAnswerOfGoneChunk } from './late-answer.js';
 import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
@@ -437,6 +438,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         );
         if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, acceptedAt);
         else if (t.state === 'accepted' && t.outId === outId) await deps.chunks.setBizId(chunkId, decision.bizId);
+        // Gone: compacted once a report of this attempt ended its send (said by what the send keeps), or expired.
+        else if (t.state === 'missing') sayLateAnswerOfGoneChunk(log(), await readCompactedChunk(deps.redis, deps.keys, sendId, chunkId), { outId, bizId: decision.bizId });
         else log().error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
         if (endedSend(t)) await deps.completion.check(sendId);
         if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');

@@ -287,6 +287,23 @@ export function compactChunkOutId(chunk: CompactChunk, chunkId: string): string 
   return chunk.outId.startsWith('=') ? chunk.outId.slice(1) : `${chunkId}.${chunk.attempt}-${chunk.outId}`;
 }
 
+/** A chunk as its compacted send keeps it, with its whole OutId ({@link compactChunkOutId}). */
+export type CompactedChunk = CompactChunk & { wholeOutId: string };
+
+/**
+ * A chunk as its compacted send keeps it, with its whole OutId ({@link compactChunkOutId}):
+ * undefined when the send is not compacted (or is gone) or keeps no such chunk. Reads the whole
+ * send hash: for what arrives after a send ended (a late report, a late answer), not per call.
+ */
+export async function readCompactedChunk(redis: RedisConnection, keys: Keys, sendId: string, chunkId: string): Promise<CompactedChunk | undefined> {
+  const index = chunkId.slice(sendId.length + 1);
+  const h = await redis.hgetall(keys.send(sendId));
+  const text = compactValue(h, `r${index.split('-')[0] ?? ''}`);
+  if (text === undefined) return undefined;
+  const chunk = parseCompactChunks(text, compactCreatedAt(sendId, h)).find((c) => c.index === index);
+  return chunk && { ...chunk, wholeOutId: compactChunkOutId(chunk, chunkId) };
+}
+
 export type CompactResult =
   | { compacted: true; chunks: number }
   | { compacted: false; reason: 'missing' | 'compacted' | 'not-ended' | 'not-enqueued' | 'not-announced' | 'too-large' | 'pending' | 'chunk-missing' | 'chunk-not-final' | 'chunk-unreadable' | 'child-not-final' | 'chunk-keys-changed' };

@@ -4,7 +4,7 @@ import { DEFAULT_EVENTS_MAXLEN } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { luaScript } from '../queue/lua.js';
 import { sendChunkKeys } from '../queue/send-chunk-keys.js';
-import { compactChunkOutId, compactCreatedAt, compactValue, parseCompactChunks } from '../queue/send-store.js';
+import { readCompactedChunk } from '../queue/send-store.js';
 
 /** Receipt states of one recipient, beyond its chunk's state. All are final. */
 export const FINAL_RECIPIENT_STATES = ['delivered', 'failed', 'expired', 'suppressed', 'rejected'] as const;
@@ -224,11 +224,7 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
     },
 
     async applyLate(sendId, chunkId, phone, origin) {
-      const index = chunkId.slice(sendId.length + 1);
-      const h = await options.redis.hgetall(options.keys.send(sendId));
-      const text = compactValue(h, `r${index.split('-')[0] ?? ''}`);
-      if (text === undefined) return undefined;
-      const chunk = parseCompactChunks(text, compactCreatedAt(sendId, h)).find((c) => c.index === index);
+      const chunk = await readCompactedChunk(options.redis, options.keys, sendId, chunkId);
       if (!chunk) return undefined;
       // null: not a recipient of this chunk.
       const receipt = chunk.recipients.find((r) => r.phone === phone)?.receipt ?? null;
@@ -237,7 +233,7 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
         return { status: 'refused', reason };
       };
       if (origin && origin.outId !== '') {
-        if (origin.outId !== compactChunkOutId(chunk, chunkId)) return refuse('other-attempt');
+        if (origin.outId !== chunk.wholeOutId) return refuse('other-attempt');
         if (chunk.bizId !== '' && origin.bizId !== chunk.bizId) return refuse('other-biz-id');
       }
       if (chunk.state !== 'accepted') return { status: 'not-accepted', chunkState: chunk.state };
