@@ -225,8 +225,17 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       else held.pacer.release(held.ticket);
     }
     switch (claim.type) {
-      case 'missing':
+      case 'missing': {
+        // A compacted send is final and deleted its chunks by design: this job ran again after
+        // (stalled past its lock while the send ended), and there is nothing left to do. A chunk
+        // gone under a send that is not (a record expired, evicted, never written) is still a failure.
+        const kept = await readCompactedChunk(deps.redis, deps.keys, sendId, chunkId);
+        if (kept) {
+          if (baseLog.isLevelEnabled('debug')) log().debug({ state: kept.state }, 'send job ran after its send was finished and compacted: nothing to do');
+          return { outcome: 'skipped', state: kept.state };
+        }
         throw new UnrecoverableError(`chunk ${chunkId} does not exist (expired or never written)`);
+      }
       case 'ended':
         await deps.completion.check(sendId);
         return { outcome: claim.state === 'failed' ? 'failed' : claim.state, code: claim.code };
