@@ -363,8 +363,18 @@ export function redisDoesNotAnswer(redactedUrl: string, reason: string): string 
 /** What finishes a reshard or a failover that does not end on its own ({@link IN_CLUSTER}). */
 const CLUSTER_REPAIR = '`redis-cli --cluster check <host:port>` names a slot left migrating or without a master, and `redis-cli --cluster fix <host:port>` finishes it';
 
-/** The fix of a Cluster that cannot serve smsq's slot now ({@link IN_CLUSTER}). */
-const CLUSTER_FIX = `Fix: retry in a few seconds: a reshard or a failover ends on its own; if it does not, ${CLUSTER_REPAIR}`;
+/**
+ * What brings back a Cluster down (CLUSTERDOWN, `cluster_state:fail`): most often a master failed
+ * with no replica to take its slots. `redis-cli --cluster fix` would give those slots, empty, to
+ * other masters, and the failed master's keys would be lost: not the fix to name here.
+ */
+const CLUSTER_DOWN_REPAIR = 'a master failed with no replica to take its slots: start it again (`redis-cli --cluster check <host:port>` shows the slots not covered)';
+
+/** What ends a Cluster's state `reason` ({@link IN_CLUSTER}), and what finishes it when it does not end on its own (`tell`: to whom an HTTP client says it). */
+function clusterFix(then: string, reason: string, tell = ''): string {
+  if (reason.startsWith(`${IN_CLUSTER}is down`)) return `Fix: ${then}: a failover ends it on its own; if it does not, ${tell}${CLUSTER_DOWN_REPAIR}`;
+  return `Fix: ${then}: a reshard or a failover ends on its own; if it does not, ${tell}${CLUSTER_REPAIR}`;
+}
 
 /** The fix that ends every such line, in the Node API's words. */
 const START_REDIS = `Fix: start Redis there or point ${mention('redis')} at a running one`;
@@ -401,7 +411,7 @@ function clusterStateForClients(reason: string): string {
  * finishes it, as the CLI and the producer say.
  */
 export function waitOrTellFix(then = 'retry', reason?: string): string {
-  if (reason?.startsWith(IN_CLUSTER)) return `Fix: ${then} in a few seconds (Retry-After): a reshard or a failover ends on its own; if it does not, tell the operator of this server: ${CLUSTER_REPAIR}`;
+  if (reason?.startsWith(IN_CLUSTER)) return clusterFix(`${then} in a few seconds (Retry-After)`, reason, 'tell the operator of this server: ');
   return `Fix: ${then} in a few seconds (Retry-After); if Redis stays down, tell the operator of this server: its log names REDIS_URL and why`;
 }
 
@@ -416,7 +426,7 @@ const CHECK_REDIS_PORT = `Fix: check the port in ${mention('redis')} (Redis's ow
 
 /** The fix that ends a line saying `reason`, in the Node API's words: start Redis, unless something other than Redis answered. */
 function fixOfRedis(reason: string): string {
-  if (reason.startsWith(IN_CLUSTER)) return CLUSTER_FIX;
+  if (reason.startsWith(IN_CLUSTER)) return clusterFix('retry in a few seconds', reason);
   return reason.startsWith(NOT_REDIS) ? CHECK_REDIS_PORT : START_REDIS;
 }
 

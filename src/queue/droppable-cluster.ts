@@ -1,4 +1,5 @@
 import { Cluster, type ClusterNode, type ClusterOptions, type Command } from 'ioredis';
+import { linkHistoryOf, noteFailure } from './link-history.js';
 import { releaseArgumentsWhenAnswered } from './released-arguments.js';
 
 /**
@@ -13,6 +14,11 @@ import { releaseArgumentsWhenAnswered } from './released-arguments.js';
  * graceful close that waits for them (test/integration/connection-drop.test.ts).
  */
 export class DroppableCluster extends Cluster {
+  constructor(...args: ConstructorParameters<typeof Cluster>) {
+    super(...args);
+    noteClusterStateFail(this);
+  }
+
   override disconnect(reconnect = false): void {
     const waitingToReconnect = !reconnect && this.status === 'reconnecting';
     super.disconnect(reconnect);
@@ -31,6 +37,48 @@ export class DroppableCluster extends Cluster {
     const internals = this as unknown as { startupNodes: ClusterNode[] };
     return new DroppableCluster(overrideStartupNodes.length > 0 ? overrideStartupNodes : internals.startupNodes.slice(0), { ...this.options, ...overrideOptions });
   }
+}
+
+/** ioredis 5's check of a Cluster's state before it is ready (private in its types): `fail` is `cluster_state:fail` in CLUSTER INFO. */
+type ReadyCheck = (callback: (err?: Error | null, fail?: boolean | string) => void) => void;
+
+/**
+ * ioredis's ready check, CLUSTER INFO, asked of every node it knows rather than of one at random,
+ * and the first answer taken, with a Cluster down noted as the link's failure.
+ *
+ * A Cluster whose CLUSTER INFO says `cluster_state:fail` (a master down with no replica to take its
+ * slots, under `cluster-require-full-coverage yes`) is never ready: ioredis drops the link and
+ * reconnects, emitting no error, so whoever asked why it was down said "not connected;
+ * reconnecting" and the fix "start Redis". The state is noted in the words Redis answers each
+ * command with meanwhile (CLUSTERDOWN), which redis-errors.ts reads as the Cluster down. The node
+ * ioredis asked was, one time in three, the dead master (it still holds its slots), whose
+ * "Connection is closed." said the same; only when no node answers is a node's failure the reason.
+ */
+function noteClusterStateFail(cluster: Cluster): void {
+  const internals = cluster as unknown as { readyCheck: ReadyCheck };
+  const ownCheck = internals.readyCheck.bind(cluster);
+  internals.readyCheck = (callback) => {
+    const nodes = cluster.nodes('all');
+    if (nodes.length === 0) return ownCheck(callback);
+    let answered = false;
+    const failures: unknown[] = [];
+    for (const node of nodes) {
+      node.cluster('INFO').then(
+        (info) => {
+          if (answered) return;
+          answered = true;
+          const state = /^cluster_state:(\w+)/m.exec(String(info))?.[1];
+          if (state !== 'fail') return callback();
+          noteFailure(linkHistoryOf(cluster), new Error(`CLUSTERDOWN cluster_state:fail in CLUSTER INFO of ${node.options.host ?? ''}:${node.options.port ?? ''}`));
+          callback(null, state);
+        },
+        (err: unknown) => {
+          failures.push(err);
+          if (!answered && failures.length === nodes.length) callback(failures[0] instanceof Error ? failures[0] : new Error(String(failures[0])));
+        },
+      );
+    }
+  };
 }
 
 /** The parts of ioredis 5's `Cluster` that its own end uses (private in its types). */

@@ -45,10 +45,13 @@ const CLUSTER_REPLY = /^(?:Too many Cluster redirections\. Last error: )?(?:Repl
 
 /**
  * What a Redis Cluster reply that cannot be served now says, in words starting {@link IN_CLUSTER}
- * (errors.ts then says the Cluster's fix, not "start Redis"); undefined for any other error.
+ * (errors.ts then says the Cluster's fix, not "start Redis"); undefined for any other error. The
+ * reply may be under an EXECABORT: a Cluster down answers each command queued in a MULTI
+ * CLUSTERDOWN, and EXEC then discards it all (an Idempotency-Key's look-up was answered 500).
  */
 export function clusterStateReason(err: unknown): string | undefined {
-  const m = err instanceof Error ? CLUSTER_REPLY.exec(err.message.split('\n')[0] ?? '') : null;
+  const under = underExecAbort(err);
+  const m = under instanceof Error ? CLUSTER_REPLY.exec(under.message.split('\n')[0] ?? '') : null;
   if (!m) return undefined;
   return m[2] === 'CLUSTERDOWN' ? `${IN_CLUSTER}is down (${m[1]})` : `${IN_CLUSTER}is moving the slot of smsq's keys between masters (${m[1]})`;
 }

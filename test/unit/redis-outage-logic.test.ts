@@ -64,9 +64,19 @@ describe('isRedisConnectionError', () => {
       expect(isRedisConnectionError(err)).toBe(true);
       expect(connectionReason(err)).toMatch(words);
       const refusal = new RedisUnavailableError('redis+cluster://127.0.0.1:6640', connectionReason(err));
-      expect(refusal.message).toMatch(/cannot serve smsq's keys now: the Redis Cluster .*Fix: retry in a few seconds: a reshard or a failover ends on its own; .*redis-cli --cluster fix/);
+      // A Cluster down has its own fix: `--cluster fix` would give a failed master's slots, empty, to the others.
+      expect(refusal.message).toMatch(
+        message.startsWith('CLUSTERDOWN')
+          ? /cannot serve smsq's keys now: the Redis Cluster is down .*Fix: retry in a few seconds: a failover ends it on its own; if it does not, a master failed with no replica to take its slots: start it again/
+          : /cannot serve smsq's keys now: the Redis Cluster .*Fix: retry in a few seconds: a reshard or a failover ends on its own; .*redis-cli --cluster fix/,
+      );
       expect(refusal.message).not.toMatch(/start Redis/);
     }
+    // A MULTI whose commands a Cluster down refused: EXEC's EXECABORT, the replies under it (ioredis's previousErrors).
+    const aborted = Object.assign(new Error('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: [new Error('CLUSTERDOWN The cluster is down'), new Error('CLUSTERDOWN The cluster is down')] });
+    expect(isRedisConnectionError(aborted)).toBe(true);
+    expect(connectionReason(aborted)).toBe('the Redis Cluster is down (CLUSTERDOWN The cluster is down)');
+    expect(isRedisConnectionError(Object.assign(new Error('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: [new Error('OOM command not allowed')] }))).toBe(false);
     expect(isRedisConnectionError(new Error('ERR MOVED is not a command'))).toBe(false);
   });
 
@@ -79,12 +89,16 @@ describe('isRedisConnectionError', () => {
       ['CLUSTERDOWN The cluster is down', 'the Redis Cluster is down (CLUSTERDOWN)'],
     ] as const;
     const fix = 'Fix: retry in a few seconds (Retry-After): a reshard or a failover ends on its own; if it does not, tell the operator of this server: `redis-cli --cluster check <host:port>` names a slot left migrating or without a master, and `redis-cli --cluster fix <host:port>` finishes it';
+    const downFix = 'Fix: retry in a few seconds (Retry-After): a failover ends it on its own; if it does not, tell the operator of this server: a master failed with no replica to take its slots: start it again (`redis-cli --cluster check <host:port>` shows the slots not covered)';
     for (const [message, state] of replies) {
+      const said = message.startsWith('CLUSTERDOWN') ? downFix : fix;
       const refusal = new RedisUnavailableError('redis+cluster://10.0.0.5:6640', connectionReason(new Error(message)));
-      expect(refusal.apiMessage).toBe(`Redis cannot serve smsq's keys now: ${state}; nothing was enqueued. ${fix}`);
-      // Met outside a producer's call (a raw ioredis error), the server says the same.
-      const raw = toHttpError(new Error(message), limits, 'req-1');
-      expect(raw).toMatchObject({ statusCode: 503, code: 'SMSQ_REDIS_UNAVAILABLE', message: `Redis cannot serve smsq's keys now: ${state}; nothing was enqueued. ${fix}` });
+      expect(refusal.apiMessage).toBe(`Redis cannot serve smsq's keys now: ${state}; nothing was enqueued. ${said}`);
+      // Met outside a producer's call (a raw ioredis error, or under a MULTI's EXECABORT), the server says the same.
+      for (const err of [new Error(message), Object.assign(new Error('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: [new Error(message)] })]) {
+        const raw = toHttpError(err, limits, 'req-1');
+        expect(raw).toMatchObject({ statusCode: 503, code: 'SMSQ_REDIS_UNAVAILABLE', message: `Redis cannot serve smsq's keys now: ${state}; nothing was enqueued. ${said}` });
+      }
     }
     const noMaster = new RedisUnavailableError('redis+cluster://10.0.0.5:6640', "the Redis Cluster has no master for slot 4242 (of {smsq}:send:abc): a master failed and no replica has taken its slots yet");
     expect(noMaster.apiMessage).toBe(`Redis cannot serve smsq's keys now: the Redis Cluster has no master for the slot of smsq's keys: a master failed and no replica has taken its slots yet; nothing was enqueued. ${fix}`);
