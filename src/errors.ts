@@ -368,7 +368,7 @@ const CLUSTER_REPAIR = '`redis-cli --cluster check <host:port>` names a slot lef
  * with no replica to take its slots. `redis-cli --cluster fix` would give those slots, empty, to
  * other masters, and the failed master's keys would be lost: not the fix to name here.
  */
-const CLUSTER_DOWN_REPAIR = 'a master failed with no replica to take its slots: start it again (`redis-cli --cluster check <host:port>` shows the slots not covered)';
+const CLUSTER_DOWN_REPAIR = 'a master failed with no replica to take its slots: start it again (`redis-cli --cluster check <host:port>` names the one it cannot connect to)';
 
 /** What ends a Cluster's state `reason` ({@link IN_CLUSTER}), and what finishes it when it does not end on its own (`tell`: to whom an HTTP client says it). */
 function clusterFix(then: string, reason: string, tell = ''): string {

@@ -16,7 +16,7 @@ import { waitFor } from '../support/wait.js';
 
 const TOKEN = 'test-api-token-0123456789';
 // Not `redis-cli --cluster fix`: it would give the failed master's slots, empty, to the others.
-const CLUSTER_DOWN_FIX = /Fix: retry in a few seconds \(Retry-After\): a failover ends it on its own; if it does not, tell the operator of this server: a master failed with no replica to take its slots: start it again \(`redis-cli --cluster check <host:port>` shows the slots not covered\)$/;
+const CLUSTER_DOWN_FIX = /Fix: retry in a few seconds \(Retry-After\): a failover ends it on its own; if it does not, tell the operator of this server: a master failed with no replica to take its slots: start it again \(`redis-cli --cluster check <host:port>` names the one it cannot connect to\)$/;
 
 describe('Redis Cluster down (a master of another slot SIGKILLed)', () => {
   let cluster: ClusterDeployment;
@@ -95,7 +95,7 @@ describe('Redis Cluster down (a master of another slot SIGKILLed)', () => {
       });
       const said = `${extra.join(' ')}: ${run.stderr}`;
       expect(run.stderr, said).toMatch(/cannot serve smsq's keys now: the Redis Cluster is down \(CLUSTERDOWN/);
-      expect(run.stderr, said).toMatch(/Fix: retry in a few seconds: a failover ends it on its own; if it does not, a master failed with no replica to take its slots: start it again \(`redis-cli --cluster check <host:port>` shows the slots not covered\)/);
+      expect(run.stderr, said).toMatch(/Fix: retry in a few seconds: a failover ends it on its own; if it does not, a master failed with no replica to take its slots: start it again \(`redis-cli --cluster check <host:port>` names the one it cannot connect to\)/);
       expect(run.stderr, said).not.toMatch(/does not answer|start Redis|--cluster fix/);
       expect(run.code, said).toBe(3);
     }

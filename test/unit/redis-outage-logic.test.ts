@@ -89,7 +89,7 @@ describe('isRedisConnectionError', () => {
       ['CLUSTERDOWN The cluster is down', 'the Redis Cluster is down (CLUSTERDOWN)'],
     ] as const;
     const fix = 'Fix: retry in a few seconds (Retry-After): a reshard or a failover ends on its own; if it does not, tell the operator of this server: `redis-cli --cluster check <host:port>` names a slot left migrating or without a master, and `redis-cli --cluster fix <host:port>` finishes it';
-    const downFix = 'Fix: retry in a few seconds (Retry-After): a failover ends it on its own; if it does not, tell the operator of this server: a master failed with no replica to take its slots: start it again (`redis-cli --cluster check <host:port>` shows the slots not covered)';
+    const downFix = 'Fix: retry in a few seconds (Retry-After): a failover ends it on its own; if it does not, tell the operator of this server: a master failed with no replica to take its slots: start it again (`redis-cli --cluster check <host:port>` names the one it cannot connect to)';
     for (const [message, state] of replies) {
       const said = message.startsWith('CLUSTERDOWN') ? downFix : fix;
       const refusal = new RedisUnavailableError('redis+cluster://10.0.0.5:6640', connectionReason(new Error(message)));
