@@ -170,7 +170,11 @@ export function pushRefusal(err: unknown, log: FastifyBaseLogger, refusals: Refu
     return new HttpError(503, err.code, `${err.what} could not be made durable: ${inEnvironmentTerms(err.detail)}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
   }
   if (err instanceof RedisNotDurableError) {
-    return new HttpError(503, err.code, `${inEnvironmentTerms(err.message)}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
+    // What Redis lacks and its fixes (replicas, SMSQ_DURABILITY_REPLICAS, SMSQ_DURABILITY=none) are
+    // the operator's, in the log once a minute per mode as a Redis outage is; Alibaba, which the
+    // answer goes to, can only push again.
+    refusals.warn(log, { code: err.code, refusal: err.mode }, `${inEnvironmentTerms(err.message)}; the push was applied: ${PUSHED_AGAIN}`);
+    return new HttpError(503, err.code, `Redis does not keep the durability this server is set to keep; the push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
   }
   return err;
 }
