@@ -3,6 +3,7 @@ import { RedisNotDurableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { describeProblems, judgeDurability, usesWait, type DurabilityOptions, type RedisDurabilityFacts } from './mode.js';
 import { probeRedisDurability } from './probe.js';
+import { judgeSentinelQuorum } from './sentinel-quorum.js';
 import { askSentinelReplicas } from './sentinel-replicas.js';
 
 /**
@@ -18,6 +19,14 @@ export async function checkRedisDurability(redis: Redis, opts: DurabilityOptions
   const problems = judgeDurability(opts, facts);
   const refused = problems.filter((p) => p.severity === 'refuse');
   if (refused.length) throw new RedisNotDurableError(opts.mode, describeProblems(refused));
+  // Not durability, but this check is what asks the sentinels every 30 s: a lost quorum (sentinels
+  // down) lets every write through, and shows only once the primary fails and nothing takes over.
+  // Not asked when no sentinel answered the replicas' question: that is warned already, and each
+  // unanswered sentinel would be waited for again.
+  if (facts.failover === 'sentinel' && !(facts.promotion && 'unanswered' in facts.promotion)) {
+    const quorum = await judgeSentinelQuorum(redis);
+    if (quorum) problems.push(quorum);
+  }
   for (const p of problems) {
     if (warned?.has(p.what)) continue;
     warned?.add(p.what);

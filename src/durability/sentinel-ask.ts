@@ -1,0 +1,64 @@
+import { Redis, type RedisOptions, type SentinelAddress } from 'ioredis';
+import { connectTimeoutOf } from '../queue/connection.js';
+
+/** What the first sentinel that answered said, and which it was; or why none answered. */
+export type SentinelAnswer<T> = { answer: T; sentinel: string } | { unanswered: string };
+
+/**
+ * Asks the sentinels a connection found its primary through (`ask`, with the primary's name), one
+ * sentinel after another until one answers. Undefined for a connection made without Sentinel.
+ * Each sentinel has the connection's connect timeout to answer, connecting and asking: one that
+ * takes the connection and never answers (a frozen process: the kernel completes the handshake)
+ * held the check, and with it a producer's first enqueue or a worker's start, for ever.
+ */
+export async function askEachSentinel<T>(redis: Redis, ask: (client: Redis, name: string) => Promise<T>): Promise<SentinelAnswer<T> | undefined> {
+  const { sentinels, name } = redis.options;
+  if (!sentinels?.length || !name) return undefined;
+  const failures: string[] = [];
+  const answerMs = connectTimeoutOf(redis);
+  for (const sentinel of sentinels) {
+    const address = `${sentinel.host ?? 'localhost'}:${sentinel.port ?? 26379}`;
+    const client = new Redis({
+      ...sentinelClientOptions(redis.options, sentinel),
+      connectTimeout: answerMs,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => {}); // said below, by the failure of its command
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const asked = client.connect().then(() => ask(client, name));
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${answerMs} ms`)), answerMs)));
+      return { answer: await Promise.race([asked, late]), sentinel: address };
+    } catch (err) {
+      failures.push(`${address}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      clearTimeout(timer);
+      client.disconnect();
+    }
+  }
+  return { unanswered: failures.join('; ') };
+}
+
+/**
+ * How the connection itself reaches `sentinel`: the options ioredis's SentinelConnector gives its
+ * own client of a sentinel (`connectToSentinel`, ioredis 5), so that a sentinel the connection
+ * found its primary through answers this question too. Asked without them, a sentinel that
+ * speaks only TLS, or requires a password, never answered, and the check only warned that it
+ * could not ask: the promotion order went unchecked on exactly the deployments that use TLS.
+ * `sentinelTLS` is the sentinels' TLS; `tls` (with `enableTLSForSentinelMode`) is the primary's
+ * and its replicas', which ioredis does not use towards a sentinel either.
+ */
+function sentinelClientOptions(options: RedisOptions, sentinel: Partial<SentinelAddress>): RedisOptions {
+  return {
+    host: sentinel.host,
+    port: sentinel.port ?? 26379,
+    username: options.sentinelUsername,
+    password: options.sentinelPassword,
+    family: sentinel.family ?? options.family,
+    tls: options.sentinelTLS,
+    commandTimeout: options.sentinelCommandTimeout,
+  };
+}
