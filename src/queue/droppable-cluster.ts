@@ -26,6 +26,21 @@ export class DroppableCluster extends Cluster {
     if (waitingToReconnect && this.status === 'disconnecting') endStranded(this);
   }
 
+  /**
+   * ioredis's handling of a reply to follow (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, a closed link),
+   * except that a command given up after a Cluster down says so. ioredis retries a command answered
+   * CLUSTERDOWN on a node picked at random, the failed master among them (it keeps its slots), and
+   * its "Too many Cluster redirections" named only the last error: "Connection is closed." of that
+   * master as often as not, told as Redis not answering, with the fix to start it.
+   */
+  override handleError(error: Error, ttl: { value?: unknown }, handlers: RedirectionHandlers): void {
+    const met = ttl as { value?: unknown; clusterDown?: Error };
+    if (/^CLUSTERDOWN\b/.test(error.message)) met.clusterDown = error;
+    const down = met.clusterDown;
+    const saysDown: RedirectionHandlers = { ...handlers, maxRedirections: () => handlers.maxRedirections(new Error(`Too many Cluster redirections. Last error: ${String(down)}`)) };
+    super.handleError(error, ttl, down === undefined || down === error ? handlers : saysDown);
+  }
+
   /** A script lets go of its arguments once answered (released-arguments.ts). */
   override sendCommand(command: Command, stream?: Parameters<Cluster['sendCommand']>[1], node?: Parameters<Cluster['sendCommand']>[2]): unknown {
     const sent = super.sendCommand(command, stream, node);
@@ -37,6 +52,12 @@ export class DroppableCluster extends Cluster {
     const internals = this as unknown as { startupNodes: ClusterNode[] };
     return new DroppableCluster(overrideStartupNodes.length > 0 ? overrideStartupNodes : internals.startupNodes.slice(0), { ...this.options, ...overrideOptions });
   }
+}
+
+/** What ioredis 5's handleError calls for each kind of reply (only the one changed here is named). */
+interface RedirectionHandlers {
+  maxRedirections(err: Error): void;
+  [kind: string]: (...args: never[]) => void;
 }
 
 /** ioredis 5's check of a Cluster's state before it is ready (private in its types): `fail` is `cluster_state:fail` in CLUSTER INFO. */

@@ -12,6 +12,7 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EH
 const CONNECTION_MESSAGES = [
   /Connection is closed/i,
   /Stream isn't writeable/i,
+  /Cluster isn't ready/i,
   /Reached the max retries per request limit/i,
   /connect ETIMEDOUT/i,
   /Command timed out/i,
@@ -118,12 +119,12 @@ export function authRefusedError(err: unknown, redactedUrl: string): RedisAuthRe
 /**
  * ioredis's errors that say nothing of why Redis is gone: its refusal of a command on a `client`
  * connection that is not connected ("Stream isn't writeable and enableOfflineQueue options is
- * false"; the command was not sent), and its giving up on a command whose link dropped under it
+ * false", a Cluster's "Cluster isn't ready and ..."; the command was not sent), and its giving up on a command whose link dropped under it
  * ("Reached the max retries per request limit ... Refer to maxRetriesPerRequest"). The
  * connection's own failure says it.
  */
 export function saysNotWhy(err: unknown): boolean {
-  return err instanceof Error && (/Stream isn't writeable/i.test(err.message) || err.name === 'MaxRetriesPerRequestError' || /Reached the max retries per request limit/i.test(err.message));
+  return err instanceof Error && (/Stream isn't writeable|Cluster isn't ready/i.test(err.message) || err.name === 'MaxRetriesPerRequestError' || /Reached the max retries per request limit/i.test(err.message));
 }
 
 /** One line for "what happened", from whatever ioredis reported (never a stack). */

@@ -9,6 +9,8 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { buildServer } from '../../server/build-server.js';
 import { createProducer } from '../../producers/producer.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
+import { createRedisGate } from '../../src/queue/redis-gate.js';
+import { toHttpError } from '../../server/errors.js';
 import { runSmsqInProcess } from '../support/cli-run.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { startClusterDeployment, type ClusterDeployment } from '../support/redis-topology.js';
@@ -81,11 +83,21 @@ describe('Redis Cluster down (a master of another slot SIGKILLed)', () => {
       const rest = await app.inject({ method: 'POST', url: '/v1/messages', headers: { authorization: `Bearer ${TOKEN}`, 'idempotency-key': 'down-2' }, payload: { phones: ['13880000004'], signName: N.sign, templateCode: N.plainTemplate } });
       expect(rest.statusCode, rest.body).toBe(503);
       expect((rest.json() as { error: { message: string } }).error.message).toMatch(/^Redis cannot serve smsq's keys now: the Redis Cluster is down \(CLUSTERDOWN\); /);
+      // A command on it outside a gate is refused by ioredis ("Cluster isn't ready and enableOfflineQueue options is false"): a gate says why, not SMSQ_INTERNAL.
+      const raw = await redis.get(`${prefix}:x`).catch((err: unknown) => err);
+      expect(String(raw)).toMatch(/Cluster isn't ready/);
+      expect(toHttpError(raw, { bodyLimit: 1024, csvBodyLimit: 1024 }, 'req-1')).toMatchObject({ statusCode: 503, code: 'SMSQ_REDIS_UNAVAILABLE' });
+      expect(createRedisGate({ redis }).translate(raw)).toMatchObject({ code: 'SMSQ_REDIS_UNAVAILABLE', message: expect.stringMatching(/cannot serve smsq's keys now: the Redis Cluster is down \(CLUSTERDOWN/) });
     } finally {
       await app.close();
       await producer.close();
       redis.disconnect();
     }
+  }, 60_000);
+
+  it('commands given up after their retries all say CLUSTERDOWN: ioredis retries on a node at random, and the dead master\'s "Connection is closed." was the last error of about one in four', async () => {
+    const said = await Promise.all(Array.from({ length: 12 }, () => h.redis.get(`${prefix}:x`).catch((err: unknown) => (err instanceof Error ? err.message : String(err)))));
+    expect(said).toEqual(Array.from({ length: 12 }, () => 'Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down'));
   }, 60_000);
 
   it('`smsq send`, with and without --idempotency-key, says the Cluster is down with its fix (exit 3), not that Redis does not answer', async () => {
