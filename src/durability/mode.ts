@@ -9,7 +9,7 @@
 
 import { mention } from '../setting-mention.js';
 import type { DurabilityProblem } from './problem.js';
-import { judgePromotion, type PromotionFacts } from './promotion.js';
+import { judgeLeftWritable, judgePromotion, replicasToCount, type PromotionFacts } from './promotion.js';
 
 export type { DurabilityProblem };
 
@@ -239,7 +239,11 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
       fix: `connect ${opts.replicas} replica(s), or lower ${mention('durability.replicas')}`,
     });
   }
-  const promotion = usesWait(opts.mode) && facts.promotion ? judgePromotion(opts.mode, opts.replicas, facts.promotion) : undefined;
+  if (usesWait(opts.mode) && facts.failover === 'sentinel') {
+    const leftWritable = judgeLeftWritable(opts.mode, opts.replicas, facts.promotion, facts.connectedReplicas);
+    if (leftWritable) problems.push(leftWritable);
+  }
+  const promotion = usesWait(opts.mode) && facts.promotion ? judgePromotion(opts.mode, opts.replicas, facts.promotion, replicasToCount(facts.promotion, facts.connectedReplicas)) : undefined;
   if (promotion) problems.push(promotion);
   return problems;
 }

@@ -31,6 +31,7 @@ function parseReplicas(reply: unknown): SentinelReplica[] {
     const flat = Array.isArray(entry) ? entry.map(String) : [];
     for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
     const priority = fields.get('replica-priority') ?? fields.get('slave-priority') ?? '100';
-    return { address: `${fields.get('ip') ?? '?'}:${fields.get('port') ?? '?'}`, priority: Number(priority) };
+    const down = /(^|,)(s_down|o_down|disconnected)(,|$)/.test(fields.get('flags') ?? '');
+    return { address: `${fields.get('ip') ?? '?'}:${fields.get('port') ?? '?'}`, priority: Number(priority), down };
   });
 }

@@ -76,21 +76,27 @@ describe('Sentinel, WAIT, and a second replica that Sentinel never promotes (rep
     });
   }, 60_000);
 
-  it('a running producer accepted while every replica may be promoted refuses at its re-check once one is given replica-priority 0', async () => {
+  it('a running producer with SMSQ_DURABILITY_REPLICAS=2, accepted while one replica may be promoted, refuses at its re-check once it too is given replica-priority 0', async () => {
     const d = deployment as SentinelDeployment;
-    const b = backup as RedisNode;
-    await setPriority(d, b, 100);
-    const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 1000 };
+    // With both replicas up, WAIT 1 is refused whatever their priorities (a failover that leaves
+    // the old primary writable: sentinel-manual-failover.test.ts); WAIT 2 is not, while the
+    // first replica may be promoted.
+    const durability: DurabilityOptions = { mode: 'replicas', replicas: 2, timeoutMs: 1000 };
     // The producer checks again on its first write 30 s after the last check (DURABILITY_RECHECK_MS).
     let ahead = 0;
-    await withProducer(d, durability, async (producer) => {
-      await send(producer, '13800138000');
-      await setPriority(d, b, 0);
-      ahead = 31_000;
-      const refused = await refusalOf(send(producer, '13800138001'));
-      expect(refused?.code).toBe('SMSQ_REDIS_NOT_DURABLE');
-      expect(refused?.message).toContain(`127.0.0.1:${b.port} (replica-priority 0)`);
-    }, { now: () => Date.now() + ahead });
+    try {
+      await withProducer(d, durability, async (producer) => {
+        await send(producer, '13800138000');
+        await setPriority(d, d.replica, 0);
+        ahead = 31_000;
+        const refused = await refusalOf(send(producer, '13800138001'));
+        expect(refused?.code).toBe('SMSQ_REDIS_NOT_DURABLE');
+        expect(refused?.message).toContain(`127.0.0.1:${d.replica.port} (replica-priority 0), 127.0.0.1:${(backup as RedisNode).port} (replica-priority 0)`);
+      }, { now: () => Date.now() + ahead });
+    } finally {
+      // The next test has Sentinel promote this replica.
+      await setPriority(d, d.replica, 100);
+    }
   }, 90_000);
 
   it('with SMSQ_DURABILITY_REPLICAS=2, every send acknowledged while the promotable replica lagged is found after the failover', async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DURABILITY, judgeDurability, type DurabilityOptions, type RedisDurabilityFacts } from '../../src/durability/mode.js';
-import { judgePromotion, type SentinelReplica } from '../../src/durability/promotion.js';
+import { judgeLeftWritable, judgePromotion, type SentinelReplica } from '../../src/durability/promotion.js';
 import { inEnvironmentTerms } from '../../src/setting-mention.js';
 
-const at = (port: number, priority: number): SentinelReplica => ({ address: `10.0.0.${port % 10}:${port}`, priority });
+const at = (port: number, priority: number, down = false): SentinelReplica => ({ address: `10.0.0.${port % 10}:${port}`, priority, down });
 const judged = (waitFor: number, ...replicas: SentinelReplica[]) => judgePromotion('replicas', waitFor, { replicas });
 
 describe('judgePromotion: whether the replicas confirming a WAIT include the one Sentinel promotes', () => {
@@ -51,6 +51,10 @@ describe('judgePromotion: whether the replicas confirming a WAIT include the one
     });
   });
 
+  it('raises n to every replica up when the count a writable old primary needs is larger', () => {
+    expect(judgePromotion('replicas', 1, { replicas: [at(6380, 100), at(6381, 0), at(6382, 100)] }, 3)?.fix).toMatch(/^`durability\.replicas: 3`,/);
+  });
+
   it('is judged in the three modes that wait for replicas, not in fsync or none', () => {
     const facts: RedisDurabilityFacts = {
       version: '7.2.4', runId: 'r', role: 'master', aofEnabled: true, appendfsync: 'always', noFsyncDuringSaves: false, connectedReplicas: 2, maxmemoryPolicy: 'noeviction',
@@ -59,5 +63,48 @@ describe('judgePromotion: whether the replicas confirming a WAIT include the one
     const refusedIn = (mode: DurabilityOptions['mode']) => judgeDurability({ ...DEFAULT_DURABILITY, mode }, facts).some((p) => p.severity === 'refuse' && p.what.includes('replica-priority 0'));
     expect((['replicas', 'fsync+replicas', 'waitaof'] as const).map(refusedIn)).toEqual([true, true, true]);
     expect((['fsync', 'none'] as const).map(refusedIn)).toEqual([false, false]);
+  });
+});
+
+describe('judgeLeftWritable: a failover that leaves the old primary writable with replicas still attached', () => {
+  const left = (waitFor: number, replicas: SentinelReplica[], connected = replicas.filter((r) => !r.down).length) => judgeLeftWritable('fsync+replicas', waitFor, { replicas }, connected);
+
+  it('refuses WAIT n below the replicas up, naming them, why, and the count that holds', () => {
+    const problem = left(1, [at(6380, 100), at(6381, 100)]);
+    expect(problem?.severity).toBe('refuse');
+    expect(inEnvironmentTerms(problem?.what ?? '')).toBe(
+      'SMSQ_DURABILITY=fsync+replicas waits for 1 replica(s), and 2 replicas are up (the sentinels list 10.0.0.0:6380, 10.0.0.1:6381): a manual SENTINEL FAILOVER, or a network partition that leaves the old primary with some of its replicas, leaves the old primary writable with the replicas not promoted, and writes they confirm are lost when Sentinel points them at the promoted replica',
+    );
+    expect(inEnvironmentTerms(problem?.fix ?? '')).toBe('SMSQ_DURABILITY_REPLICAS=2, so that every confirmation includes the replica Sentinel promotes (a replica down then holds every call until it is back)');
+    expect(left(2, [at(6380, 100), at(6381, 100)])).toBeUndefined();
+    expect(left(1, [at(6380, 100)])).toBeUndefined();
+    expect(left(2, [at(6380, 100), at(6381, 100), at(6382, 0)])?.fix).toMatch(/^`durability\.replicas: 3`,/);
+  });
+
+  it('does not count a replica the sentinels flag down, which Sentinel lists until SENTINEL RESET', () => {
+    // The old primary of a failover that killed it, listed as a replica of the new one.
+    expect(left(1, [at(6380, 100), at(6381, 100, true)])).toBeUndefined();
+    expect(left(1, [at(6380, 100), at(6381, 100, true), at(6382, 100)])?.what).toContain('2 replicas are up (the sentinels list 10.0.0.0:6380, 10.0.0.2:6382)');
+  });
+
+  it('counts the primary\'s connected replicas when the sentinels list fewer, or could not be asked', () => {
+    expect(left(1, [at(6380, 100), at(6381, 100, true)], 2)?.what).toContain('2 replicas are up (the sentinels list 10.0.0.0:6380, and the primary has 2 connected (INFO connected_slaves:2))');
+    expect(judgeLeftWritable('replicas', 1, { unanswered: 'no answer' }, 2)?.fix).toMatch(/^`durability\.replicas: 2`,/);
+    expect(judgeLeftWritable('replicas', 1, { unanswered: 'no answer' }, 1)).toBeUndefined();
+  });
+
+  it('leaves a count of 0 to the refusal of a WAIT for no replica under Sentinel', () => {
+    expect(judgeLeftWritable('waitaof', 0, { replicas: [at(6380, 100), at(6381, 100)] }, 2)).toBeUndefined();
+  });
+
+  it('is judged only through Sentinel, in the modes that wait for replicas', () => {
+    const facts: RedisDurabilityFacts = {
+      version: '7.2.4', runId: 'r', role: 'master', aofEnabled: true, appendfsync: 'always', noFsyncDuringSaves: false, connectedReplicas: 2, maxmemoryPolicy: 'noeviction',
+      promotion: { replicas: [at(6380, 100), at(6381, 100)] },
+    };
+    const refusedIn = (mode: DurabilityOptions['mode'], f: RedisDurabilityFacts) => judgeDurability({ ...DEFAULT_DURABILITY, mode }, f).some((p) => p.severity === 'refuse' && p.what.includes('SENTINEL FAILOVER'));
+    expect((['replicas', 'fsync+replicas', 'waitaof'] as const).map((m) => refusedIn(m, { ...facts, failover: 'sentinel' }))).toEqual([true, true, true]);
+    expect(refusedIn('fsync+replicas', { ...facts, promotion: undefined })).toBe(false);
+    expect(judgeDurability({ mode: 'fsync+replicas', replicas: 2 }, { ...facts, failover: 'sentinel' })).toEqual([]);
   });
 });
