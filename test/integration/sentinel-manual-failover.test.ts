@@ -12,8 +12,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import type { Producer } from '../../producers/producer.js';
-import { refusalOf, sendNotification, withProducerOn } from '../support/producer-session.js';
+import { refusalOf, sendNotification, statusAfterFailover, withProducerOn } from '../support/producer-session.js';
 import { createProducerConnection } from '../support/redis.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
+import { EXIT } from '../../src/errors.js';
 import { startSentinelDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
 import type { Clock } from '../../src/clock.js';
 import { waitFor } from '../support/wait.js';
@@ -44,7 +46,7 @@ function expectLeftWritableRefusal(refused: { code?: string; message: string } |
 }
 
 /** The role a data node answers (`master`, `slave`), or why it did not answer. */
-async function roleOf(node: { admin(): import('ioredis').Redis }): Promise<string> {
+async function roleOf(node: RedisNode): Promise<string> {
   const client = node.admin();
   try {
     await client.connect();
@@ -97,18 +99,6 @@ async function sendThroughManualFailover(d: SentinelDeployment, producer: Produc
   return { acked, refused };
 }
 
-/** `getStatus` as a caller reads it: again while the connection follows the sentinels to the new primary. */
-async function found(producer: Producer, sendId: string): Promise<string> {
-  for (let tries = 0; ; tries++) {
-    const outcome = await producer.getStatus(sendId).then(
-      () => 'found',
-      (err: unknown) => (err as { code?: string }).code ?? String(err),
-    );
-    if (outcome !== 'SMSQ_REDIS_UNAVAILABLE' || tries === 50) return outcome;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describe('a manual SENTINEL FAILOVER with two replicas, the old primary writable meanwhile', () => {
   it('a running producer with SMSQ_DURABILITY_REPLICAS=1, accepted beside one replica, refuses at its re-check once a second one is up', async () => {
     const d = deployment as SentinelDeployment;
@@ -133,6 +123,17 @@ describe('a manual SENTINEL FAILOVER with two replicas, the old primary writable
     expect(await d.primary.keyCount(), 'keys on the primary').toBe(keys);
   }, 30_000);
 
+  it('`smsq worker` with SMSQ_DURABILITY=fsync+replicas and the default count: exit 3, said in its variables, nothing written', async () => {
+    const d = deployment as SentinelDeployment;
+    await secondReplica(d);
+    const keys = await d.primary.keyCount();
+    const env = { REDIS_URL: d.url, SMSQ_PREFIX: PREFIX, SMSQ_DURABILITY: 'fsync+replicas', SMS_MODE: 'sandbox', SMS_ENDPOINT: '127.0.0.1:9', LOG_LEVEL: 'warn' };
+    const res = await runSmsqInProcess(['worker'], { env });
+    expect(res.code, res.stderr).toBe(EXIT.dependency);
+    expect(res.stderr).toMatch(/SMSQ_DURABILITY=fsync\+replicas waits for 1 replica\(s\), and 2 replicas are up .*Fix: SMSQ_DURABILITY_REPLICAS=2, so that every confirmation includes the replica Sentinel promotes/);
+    expect(await d.primary.keyCount(), 'keys on the primary').toBe(keys);
+  }, 30_000);
+
   it('with SMSQ_DURABILITY_REPLICAS=2, every send acknowledged around the failover is found after it', async () => {
     const d = deployment as SentinelDeployment;
     const durability: DurabilityOptions = { mode: 'fsync+replicas', replicas: 2, timeoutMs: 1000 };
@@ -143,7 +144,7 @@ describe('a manual SENTINEL FAILOVER with two replicas, the old primary writable
       expect(refused.length, 'sends refused during the failover').toBeGreaterThan(0);
       for (const code of refused) expect(code).toMatch(/^SMSQ_(NOT_DURABLE|REDIS_UNAVAILABLE|REDIS_NOT_DURABLE)$/);
       const outcomes = [];
-      for (const sendId of acked) outcomes.push(await found(producer, sendId));
+      for (const sendId of acked) outcomes.push(await statusAfterFailover(producer, sendId));
       const missing = outcomes.filter((o) => o !== 'found');
       console.log(`k=2: ${acked.length} acknowledged, ${refused.length} refused (${[...new Set(refused)].join(', ')}), ${missing.length} acknowledged and missing`);
       expect(missing).toEqual([]);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import type { Clock } from '../../src/clock.js';
 import type { Producer } from '../../producers/producer.js';
-import { refusalOf, sendNotification, withProducerOn } from '../support/producer-session.js';
+import { refusalOf, sendNotification, statusAfterFailover, withProducerOn } from '../support/producer-session.js';
 import { createProducerConnection } from '../support/redis.js';
 import { startSentinelDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
 import { replicationField } from '../support/replicated-redis.js';
@@ -127,18 +127,7 @@ describe('Sentinel, WAIT, and a second replica that Sentinel never promotes (rep
       expect(promotedOffset, 'the promoted replica lacks the last writes').toBeLessThan(primaryOffset);
       expect(backup?.port).not.toBe(promotable.port);
 
-      // Read as a caller does: again while the connection follows the sentinels to the new primary.
-      const found = async (sendId: string): Promise<string> => {
-        for (let tries = 0; ; tries++) {
-          const outcome = await producer.getStatus(sendId).then(
-            () => 'found',
-            (err: unknown) => (err as { code?: string }).code ?? String(err),
-          );
-          if (outcome !== 'SMSQ_REDIS_UNAVAILABLE' || tries === 50) return outcome;
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-      };
-      expect(await Promise.all(acked.map(found)), `${acked.length} sends acknowledged`).toEqual(acked.map(() => 'found'));
+      expect(await Promise.all(acked.map((id) => statusAfterFailover(producer, id))), `${acked.length} sends acknowledged`).toEqual(acked.map(() => 'found'));
     });
   }, 120_000);
 });

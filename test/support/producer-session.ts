@@ -38,3 +38,18 @@ export const refusalOf = (request: Promise<unknown>) =>
     () => undefined,
     (err: unknown) => err as { code?: string; message: string },
   );
+
+/**
+ * `found`, or the code `getStatus` refused `sendId` with (SMSQ_NOT_FOUND: a send lost), read as a
+ * caller does after a failover: again while the connection follows the sentinels to the new primary.
+ */
+export async function statusAfterFailover(producer: Producer, sendId: string): Promise<string> {
+  for (let tries = 0; ; tries++) {
+    const outcome = await producer.getStatus(sendId).then(
+      () => 'found',
+      (err: unknown) => (err as { code?: string }).code ?? String(err),
+    );
+    if (outcome !== 'SMSQ_REDIS_UNAVAILABLE' || tries === 50) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
