@@ -26,7 +26,7 @@ import type { ClaimJournal } from './claim-journal.js';
 import type { ClaimsOutstanding, ClaimTrack } from './claims-outstanding.js';
 import { endedSend } from '../src/receipts/completion.js';
 import { endForeignAttempt } from '../src/repair/foreign-attempt.js';
-import { wakeParked, wakeParkedJobs } from '../src/queue/send-cancel.js';
+import { parkJobs, wakeParked, wakeParkedJobs } from '../src/queue/send-cancel.js';
 
 export interface SendProcessorDeps extends CallJobDeps {
   /**
@@ -256,8 +256,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         // Parked until whatever un-pauses the send wakes it: re-run every minute instead, a paused
         // campaign's every chunk kept Redis and the workers busy for as long as the pause lasted.
         // Its deadline wakes it too (the claim then expires the chunk), and parkMs a wake that was missed.
-        const parked = deps.keys.sendParked(sendId);
-        await deps.redis.sadd(parked, job.id as string);
+        await parkJobs(deps, sendId, [job.id as string]);
         await moveBackUncounted(deps.redis, job, token, parkFor(claim.deadline));
         // A resume between our claim and the park must not leave this job asleep. Read as the
         // claim reads it (claim-6.lua): the control status() derives from the state could say

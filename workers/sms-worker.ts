@@ -540,6 +540,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
           firstLookAfterMs: timing.firstLookAfterMs,
           minAgeMs: repairOptions.minAgeMs,
           enqueueGraceMs: repairOptions.enqueueGraceMs,
+          // Two intervals: a sweep is sure to meet a paused send before its records expire.
+          retentionLapseMs: 2 * repairOptions.intervalMs,
         }),
         lease: createLeaderLease({ redis: options.connection, key: keys.repairLease(), ttlMs: 60_000 }),
         logger: options.logger,

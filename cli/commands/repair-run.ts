@@ -13,7 +13,7 @@ import { createKeys } from '../../src/queue/keys.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { createLeaderLease } from '../../src/repair/leader-lease.js';
-import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
+import { createOrphanSweep, DEFAULT_RETENTION_LAPSE_MS } from '../../src/repair/orphan-sweep.js';
 import { renderRepairReport } from '../../src/repair/repair-report.js';
 import type { CliContext } from '../context.js';
 import type { RepairFlags } from './repair-flags.js';
@@ -52,6 +52,8 @@ export async function runRepair(ctx: CliContext, flags: RepairFlags): Promise<nu
     firstLookAfterMs: config.readTimeoutMs + 2000,
     minAgeMs: flags.minAgeMs,
     enqueueGraceMs: config.repair.enqueueGraceMs,
+    // As the workers judge a send paused up to its retention: within two of their intervals.
+    retentionLapseMs: config.repair.intervalMs === undefined ? DEFAULT_RETENTION_LAPSE_MS : 2 * config.repair.intervalMs,
   });
   const lease = createLeaderLease({ redis, key: keys.repairLease(), ttlMs: 60_000, owner: `cli.${process.pid}` });
   // A dry run writes nothing, so it needs no lease; a real run must not race a worker's sweep.

@@ -200,6 +200,7 @@ const SEND_TRANSITIONS = [
   // Not from `sent`: nothing is left to stop there, and `cancelled` read as if nothing had gone out (SENT_IN_FULL).
   { trigger: 'cancel', from: ['enqueuing', 'active', 'paused'], to: 'cancelled', records: CONTROL, by: OPERATOR, when: 'an operator cancels it (or an enqueue without an idempotency key, not confirmed durable, withdraws it): its queued chunks are cancelled, its callback goes. One sent or completed is refused (SMSQ_SEND_ALREADY_SENT): nothing is left to cancel' },
   { trigger: 'withdrawal-lapsed', from: ['paused'], to: 'cancelled', records: CONTROL, by: ['src/repair/orphan-sweep.ts'], when: 'withdrawn, and no retry of its request took it back within SMSQ_REPAIR_ENQUEUE_GRACE_MS: its queued chunks are cancelled, its callback goes' },
+  { trigger: 'retention-lapsed', from: ['paused'], to: 'cancelled', records: CONTROL, by: ['src/repair/orphan-sweep.ts'], when: 'still paused within two repair sweep intervals of the end of its retention (its record would expire with its recipients queued, counted so for good in the totals across sends): its queued chunks are cancelled, its callback goes' },
   { trigger: 'fail', from: ['enqueuing', 'active', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], by: ['workers/send-processor.ts'], when: 'the signature or template is unusable: queued chunks fail when claimed' },
   { trigger: 'abandon', from: ['enqueuing', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], code: 'SMSQ_ENQUEUE_ABANDONED', by: ['src/repair/orphan-sweep.ts'], when: 'its producer died before acknowledging it; its enqueue is then ended at the chunks written (enqueued)' },
 ] as const satisfies readonly Transition<SendState>[];
@@ -208,10 +209,11 @@ export type SendTrigger = (typeof SEND_TRANSITIONS)[number]['trigger'];
 /** The triggers an operator fires (`smsq campaign pause|resume|cancel`, the producer API). */
 export type SendControlTrigger = Extract<SendTrigger, 'pause' | 'resume' | 'cancel'>;
 /**
- * The moves of a send's control (set-control-4.lua): an operator's, and the withdrawal of an
- * enqueue not confirmed durable (withdrawal.ts) and its end.
+ * The moves of a send's control (set-control-4.lua): an operator's, the withdrawal of an
+ * enqueue not confirmed durable (withdrawal.ts) and its end, and the repair sweep's end of a send
+ * paused up to its retention.
  */
-export type SendControlMove = SendControlTrigger | Extract<SendTrigger, 'withdraw' | 'withdrawal-lapsed'>;
+export type SendControlMove = SendControlTrigger | Extract<SendTrigger, 'withdraw' | 'withdrawal-lapsed' | 'retention-lapsed'>;
 
 /**
  * A send's `state` (send-store.ts), from its enqueue to its end. The record also keeps `control`

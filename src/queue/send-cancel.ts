@@ -160,12 +160,19 @@ type WakeDeps = { redis: RedisConnection; keys: Keys; queue: Queue };
  * write). wakeParked's batches, and a job that wakes itself after its park (send-processor.ts).
  */
 export async function wakeParkedJobs(deps: WakeDeps, sendId: string, ids: string[]): Promise<void> {
-  const parkedKey = deps.keys.sendParked(sendId);
-  await deps.redis.srem(parkedKey, ...ids);
+  await deps.redis.srem(deps.keys.sendParked(sendId), ...ids);
   try {
     await Promise.all(ids.map((id) => deps.queue.backend.promote(id).catch(notDelayedAnyMore)));
   } catch (err) {
-    await deps.redis.sadd(parkedKey, ...ids).catch(() => undefined);
+    await parkJobs(deps, sendId, ids).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Puts jobs of a paused send in its parked set, which then lives as long as the send record
+ * (park-jobs-2.lua): whatever is left in it once the send is forgotten goes with the send.
+ */
+export async function parkJobs(deps: Pick<WakeDeps, 'redis' | 'keys'>, sendId: string, ids: string[]): Promise<void> {
+  await luaScript(deps.redis, 'park-jobs-2')(deps.keys.sendParked(sendId), deps.keys.send(sendId), ...ids);
 }

@@ -60,6 +60,13 @@ export interface OrphanSweepOptions {
    * at enqueue (withdrawal.ts) this long ago has lost its retry: ended. Default 10 min.
    */
   enqueueGraceMs?: number;
+  /**
+   * A send still paused with less than this left of its record's lifetime (its kind's retention)
+   * is cancelled, so that its queued recipients leave the totals across sends before its records
+   * expire (nothing counts them out then). Twice the sweep's interval, so that one sweep meets it
+   * in time. Default 10 min (twice the default interval).
+   */
+  retentionLapseMs?: number;
   /** Keys per SCAN round trip. Default 500. */
   scanCount?: number;
   /** Ids kept per category in the report. Default 5. */
@@ -120,6 +127,9 @@ const VERDICT_WORDS: Readonly<Record<Exclude<ChunkVerdict, { action: 'none' }>['
   'end-send-missing': 'ended without a call (its send record is gone, SMSQ_SEND_MISSING)',
 });
 
+/** {@link OrphanSweepOptions.retentionLapseMs} by default: twice the default interval between sweeps (5 min). */
+export const DEFAULT_RETENTION_LAPSE_MS = 600_000;
+
 const kindOf = (v: string | null | undefined): MessageKind => (MESSAGE_KINDS as readonly string[]).includes(v ?? '') ? (v as MessageKind) : 'notification';
 
 /**
@@ -135,11 +145,13 @@ const kindOf = (v: string | null | undefined): MessageKind => (MESSAGE_KINDS as 
 export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
   const minAgeMs = options.minAgeMs ?? 60_000;
   const enqueueGraceMs = options.enqueueGraceMs ?? 600_000;
+  const retentionLapseMs = options.retentionLapseMs ?? DEFAULT_RETENTION_LAPSE_MS;
   const scanCount = options.scanCount ?? 500;
   const maxSamples = options.maxSamples ?? 5;
   const bounds = options.jobSearch ?? DEFAULT_JOB_SEARCH;
   const head = `${options.keys.prefix}:`;
   const jobKey = (jobId: string) => `${options.keys.prefix}:${CALLS_QUEUE}:${jobId}`;
+  const delayedJobs = `${options.keys.prefix}:${CALLS_QUEUE}:delayed`;
   const log = options.logger.child({ component: 'repair' });
   const chunkJobs = createChunkJobs(options.redis, options.keys, bounds);
   // Every key of a deployment carries its hash tag, so one node holds them all.
@@ -293,12 +305,16 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
         const p = options.redis.pipeline();
-        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected', 'controlReason', 'stateChangedAt', 'code').scard(options.keys.sendParked(id));
+        for (const id of sendIds) {
+          p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected', 'controlReason', 'stateChangedAt', 'code');
+          p.scard(options.keys.sendParked(id)).pttl(options.keys.send(id));
+        }
         const replies = await execRows(p);
         const settled: SettledSend[] = [];
         for (const [i, sendId] of sendIds.entries()) {
-          const [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected, controlReason, stateChangedAt, code] = replies[2 * i] as (string | null)[];
-          const parked = Number(replies[2 * i + 1] ?? 0);
+          const [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected, controlReason, stateChangedAt, code] = replies[3 * i] as (string | null)[];
+          const parked = Number(replies[3 * i + 1] ?? 0);
+          const lifeLeftMs = Number(replies[3 * i + 2] ?? -1);
           // A compacted send was final and announced before it was compacted.
           if (!state || compacted != null) continue;
           const withdrawn = decideWithdrawn({ state: state as SendState, controlReason: controlReason ?? undefined, stateChangedAt: Number(stateChangedAt ?? 0) }, { now: options.clock.now(), graceMs: enqueueGraceMs });
@@ -312,6 +328,11 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
           }
           if (isAbandonedUnended(state as SendState, enqueuedAt != null, code ?? undefined)) {
             await endAbandoned(sendId);
+            continue;
+          }
+          // -1: a record without a TTL (written by hand) lives on, and so may its pause.
+          if (state === 'paused' && lifeLeftMs >= 0 && lifeLeftMs < retentionLapseMs) {
+            await endPastRetention(sendId, Number(chunks ?? 0), enqueuedAt != null);
             continue;
           }
           // What ended it woke its parked jobs after its own writes (endAbandoned, endCutShort, a
@@ -371,6 +392,33 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
       }
 
       /**
+       * Cancels a send paused up to the end of its retention, as an operator's cancel does: its
+       * records would expire with its recipients queued, and the totals across sends
+       * (smsq_recipients) would count them queued for good, since nothing counts a record out as
+       * it expires. A paused send whose enqueue had not ended (its producer still writing, or
+       * gone) has it ended at the chunks written, as a cancel ends it.
+       */
+      async function endPastRetention(sendId: string, chunks: number, enqueued: boolean): Promise<void> {
+        if (dryRun) {
+          note('pausedPastRetention', sendId);
+          return;
+        }
+        const reason = 'paused up to the end of its retention: cancelled by the repair sweep before its records expire';
+        const moved = await options.sends.setControl(sendId, 'retention-lapsed', reason);
+        if (!moved || moved.from === moved.to) {
+          report.movedOn++;
+          return;
+        }
+        const deps = { redis: options.redis, keys: options.keys, chunks: options.chunks, sends: options.sends };
+        if (enqueued) await cancelQueuedChunks(options.chunks, sendId, chunks);
+        else await endCutShortEnqueue(deps, sendId);
+        await wakeParked({ redis: options.redis, keys: options.keys, queue: options.calls }, sendId);
+        await options.completion.check(sendId);
+        log.warn({ sendId }, 'repair sweep: send paused up to the end of its retention: cancelled, its queued chunks never sent');
+        note('pausedPastRetention', sendId);
+      }
+
+      /**
        * Its idempotency key's mark that the enqueue ended (written before the confirmation that
        * failed) would answer a retry `duplicate` from the key alone once the send's records have
        * expired, for a send that never went out: without it, a retry is refused while the records
@@ -418,9 +466,28 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         note('enqueuingAbandoned', sendId);
       }
 
-      /** Wakes the jobs still parked of an ended send: each claim then ends its chunk as the send says, or finds it ended. */
+      /**
+       * Wakes the jobs still parked of an ended send: each claim then ends its chunk as the send
+       * says, or finds it ended. Only a job still delayed is one that what ended the send did not
+       * wake: the set also keeps the ids of jobs that woke at their park's end (the send's
+       * deadline) and ran, which nothing takes out; an ended send parks no job again, so those
+       * are dropped without a word.
+       */
       async function wakeEnded(sendId: string): Promise<void> {
-        if (!dryRun) await wakeParked({ redis: options.redis, keys: options.keys, queue: options.calls }, sendId);
+        const parkedKey = options.keys.sendParked(sendId);
+        const ids = await options.redis.smembers(parkedKey);
+        const p = options.redis.pipeline();
+        for (const id of ids) p.zscore(delayedJobs, id);
+        const scores = ids.length > 0 ? await execRows(p) : [];
+        const delayed = ids.filter((_, i) => scores[i] != null);
+        const ran = ids.filter((_, i) => scores[i] == null);
+        if (dryRun) {
+          if (delayed.length > 0) note('parkedOfEndedSend', sendId);
+          return;
+        }
+        if (ran.length > 0) await options.redis.srem(parkedKey, ...ran);
+        if (delayed.length === 0) return;
+        await wakeParked({ redis: options.redis, keys: options.keys, queue: options.calls }, sendId);
         note('parkedOfEndedSend', sendId);
       }
 

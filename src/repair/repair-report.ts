@@ -13,6 +13,7 @@ export const REPAIR_CATEGORIES = [
   'withdrawnNotRetried',
   'cancelledMidEnqueue',
   'parkedOfEndedSend',
+  'pausedPastRetention',
   'sendsNotSettled',
   'sendsNotCompacted',
 ] as const;
@@ -31,7 +32,8 @@ export const REPAIR_ACTIONS: Readonly<Record<RepairCategory, string>> = Object.f
   enqueuingAbandoned: 'send stuck enqueuing, its producer gone (or failed so with its enqueue not ended): failed (SMSQ_ENQUEUE_ABANDONED), its enqueue ended at the chunks written, unsent chunks never sent',
   withdrawnNotRetried: 'send withdrawn at enqueue (not confirmed durable, refused SMSQ_NOT_DURABLE) that no retry of its request took back within the grace: cancelled, its queued chunks never sent',
   cancelledMidEnqueue: 'send cancelled before its enqueue ended (its producer killed mid-list) and never ended since (a cancel cut off, or made by an older smsq): its enqueue ended at the chunks written (SMSQ_ENQUEUE_CUT_SHORT), any still queued cancelled, its end announced',
-  parkedOfEndedSend: 'send ended (failed, cancelled, expired, completed) with jobs still parked from a pause (what ended it was cut off before waking them): woken, each ends its chunk as its claim would instead of waiting out its park (30 min)',
+  parkedOfEndedSend: 'send ended (failed, cancelled, expired, completed) with jobs still parked (delayed) from a pause, which what ended it was cut off before waking: woken, each ends its chunk as its claim would instead of waiting out its park (30 min). Ids left in the set of jobs that ran since (woken at the send\'s deadline or their park\'s end) are dropped without a report',
+  pausedPastRetention: 'send still paused with less than two sweep intervals left of its retention: cancelled (its queued chunks cancelled, its parked jobs woken, its callback sent), so that its queued recipients leave the totals across sends (smsq_recipients) before its records expire, rather than stay counted queued for good',
   sendsNotSettled: 'send whose recipients moved on without it (nothing left to send or every receipt in, or an end without its callback): settled, its callback sent',
   sendsNotCompacted: 'send ended and announced with nothing pending, not compacted (its compaction was cut off): compacted',
 });

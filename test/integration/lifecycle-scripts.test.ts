@@ -339,7 +339,7 @@ describe('end-by-send-5.lua through the chunk store', () => {
 });
 
 describe('the send scripts', () => {
-  const controlTriggers = ['pause', 'resume', 'cancel', 'withdraw', 'withdrawal-lapsed'] as const satisfies readonly SendControlMove[];
+  const controlTriggers = ['pause', 'resume', 'cancel', 'withdraw', 'withdrawal-lapsed', 'retention-lapsed'] as const satisfies readonly SendControlMove[];
 
   it("move a send exactly where the table goes on an operator's trigger (or a withdrawal's), with its control, time and history", async () => {
     const mismatches: string[] = [];

@@ -22,7 +22,7 @@ export interface WithdrawalSweep {
 }
 
 /** A sweep of `prefix` whose clock starts at `startAt`, cancelling withdrawn sends `graceMs` after their withdrawal. */
-export function withdrawalSweep(opts: { redis: RedisConnection; prefix: string; logger: Logger; startAt: number; graceMs: number }): WithdrawalSweep {
+export function withdrawalSweep(opts: { redis: RedisConnection; prefix: string; logger: Logger; startAt: number; graceMs: number; retentionLapseMs?: number }): WithdrawalSweep {
   const { redis, prefix } = opts;
   const keys = createKeys(prefix);
   const calls = createCallsQueue({ connection: redis, prefix });
@@ -42,6 +42,7 @@ export function withdrawalSweep(opts: { redis: RedisConnection; prefix: string; 
     logger: opts.logger,
     firstLookAfterMs: 50,
     enqueueGraceMs: opts.graceMs,
+    ...(opts.retentionLapseMs === undefined ? {} : { retentionLapseMs: opts.retentionLapseMs }),
   });
   return { sweep, clock, close: () => Promise.all([calls.close(), housekeeping.close()]).then(() => undefined) };
 }

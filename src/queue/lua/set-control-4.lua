@@ -1,6 +1,7 @@
 --[[
   A move of a send's control (src/queue/lifecycle.ts): an operator's pause, resume, cancel; the
-  withdrawal of an enqueue not confirmed durable (withdraw) and its end (withdrawal-lapsed). A move
+  withdrawal of an enqueue not confirmed durable (withdraw) and its end (withdrawal-lapsed); the
+  repair sweep's cancel of a send paused up to the end of its retention (retention-lapsed). A move
   the table does not have from the current state is refused and changes nothing (a cancelled send
   stays cancelled; an ended one cannot be paused; a cancel of a send sent in full, `sent` or
   `completed`, moves nothing, and the caller refuses it: decided here, on the state this script
@@ -23,7 +24,7 @@
     KEYS[2] events stream
     KEYS[3] withdrawn sends index (sorted set: sendId scored by when it was withdrawn, ms)
     KEYS[4] withdrawals counter (hash: outcome → count)
-    ARGV[1] trigger (pause | resume | cancel | withdraw | withdrawal-lapsed)
+    ARGV[1] trigger (pause | resume | cancel | withdraw | withdrawal-lapsed | retention-lapsed)
     ARGV[2] reason (recorded as controlReason)
     ARGV[3] now (ms)
     ARGV[4] events maxlen
