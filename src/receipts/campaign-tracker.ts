@@ -11,7 +11,8 @@
  * chart joins them with a straight line, and its first point is the send's creation, every
  * recipient queued); a tally covers the events still in the stream when it caught up (the stream is
  * trimmed to its last ~100,000 events), so after a long time without a reader, the codes of the
- * oldest failures may be missing. Both expire with the send.
+ * oldest failures may be missing. Both expire with the send: each takes its send record's remaining
+ * lifetime (its kind's retention) whenever it is written.
  */
 import type { RedisConnection } from '../queue/connection.js';
 import type { Clock } from '../clock.js';
@@ -36,7 +37,10 @@ export interface CampaignTrackerOptions {
   redis: RedisConnection;
   keys: Keys;
   clock: Clock;
-  /** Lifetime of the series and tallies (s): the sends' retention. */
+  /**
+   * Lifetime of a series or tally whose send record has none (s; a record written by hand): each
+   * otherwise takes its send's (sample-counts-3.lua, tally-failure-codes.lua).
+   */
   retentionSeconds: number;
   /** Least time between two catch-ups, across every reader (ms). Default 2000 (the page's refresh). */
   catchUpEveryMs?: number;
@@ -119,9 +123,9 @@ export function createCampaignTracker(options: CampaignTrackerOptions): Campaign
       if (place === start) return;
       const sendIds = [...codes.keys()];
       const added = await tally(
-        1 + sendIds.length,
+        1 + 2 * sendIds.length,
         keys.campaignTrackerCursor(),
-        ...sendIds.map((id) => keys.sendFailureCodes(id)),
+        ...sendIds.flatMap((id) => [keys.sendFailureCodes(id), keys.send(id)]),
         start,
         place,
         options.retentionSeconds,

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createProducer } from '../../producers/producer.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { luaScript } from '../../src/queue/lua.js';
 import { createCampaignTracker } from '../../src/receipts/campaign-tracker.js';
@@ -61,7 +62,9 @@ describe('the campaigns page tally', () => {
     const keys = createKeys(h.prefix);
     const tally = luaScript(h.redis, 'tally-failure-codes');
     const codes = keys.sendFailureCodes('smx1');
-    const add = (from: string, to: string) => tally(2, keys.campaignTrackerCursor(), codes, from, to, 60, JSON.stringify([{ 'isv.X': 2 }]));
+    await h.redis.hset(keys.send('smx1'), 'state', 'active');
+    await h.redis.expire(keys.send('smx1'), 60);
+    const add = (from: string, to: string) => tally(3, keys.campaignTrackerCursor(), codes, keys.send('smx1'), from, to, 60, JSON.stringify([{ 'isv.X': 2 }]));
     expect(await add('', '5-0')).toBe(1);
     // Another reader read from '' too, but the place has moved on: nothing is added twice.
     expect(await add('', '5-0')).toBe(0);
@@ -86,5 +89,27 @@ describe('the campaigns page tally', () => {
     await h.redis.del(keys.campaignTrackerLock());
     await tracker.catchUp();
     expect((await tracker.failureCodes([failing.sendId])).get(failing.sendId)).toEqual([{ code: 'isv.TEMPLATE_MISSING_PARAMETERS', recipients: 1 }]);
+  });
+
+  it("keeps a send's series and failure codes as long as the send, its kind's retention, not the server's longest", async () => {
+    const h = await harnesses.create({ label: 'tracker-ttl' });
+    const keys = createKeys(h.prefix);
+    // The server is given the longest retention of any kind (30 days by default: marketing's).
+    const tracker = createCampaignTracker({ redis: h.redis, keys, clock: createManualClock(), retentionSeconds: 30 * 86_400, catchUpEveryMs: 1 });
+    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, retention: { notification: 600 } });
+    harnesses.defer(() => producer.close());
+    const failing = await producer.send({ phones: phones(120, 13800200000), signName: N.sign, templateCode: N.notificationTemplate });
+    await h.startWorker();
+    await waitFor(async () => (await producer.getStatus(failing.sendId)).counts.failed === 120, 'the send failed');
+    await tracker.catchUp();
+    expect(await tracker.series(failing.sendId)).toHaveLength(1);
+    const sendTtl = await h.redis.ttl(keys.send(failing.sendId));
+    expect(sendTtl).toBeGreaterThan(0);
+    expect(sendTtl).toBeLessThanOrEqual(600);
+    for (const key of [keys.sendSeries(failing.sendId), keys.sendFailureCodes(failing.sendId)]) {
+      const ttl = await h.redis.ttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(sendTtl);
+    }
   });
 });

@@ -2,7 +2,8 @@
   Appends a sample of a send's counts to its series for the campaigns page
   (src/receipts/campaign-tracker.ts), unless the last sample is more recent than the gap: however
   many pages poll, a send gets at most one sample per gap. The series is capped (oldest dropped)
-  and lives as long as the send.
+  and lives as long as the send's record (its kind's retention, from its creation); ARGV[4] only
+  for a record without a lifetime (written by hand).
 
   Input:
     KEYS[1] the send's series (list of "<at ms> <JSON counts>")
@@ -11,7 +12,7 @@
     ARGV[1] now (ms)
     ARGV[2] gap (ms)
     ARGV[3] most samples kept
-    ARGV[4] lifetime (s)
+    ARGV[4] lifetime (s) when the send record has none
     ARGV[5] least recipients (the sum of the counts) worth a series: smaller sends are not sampled
 
   Output:
@@ -37,5 +38,6 @@ end
 if total < tonumber(ARGV[5]) then return 0 end
 redis.call('RPUSH', KEYS[1], string.format('%.0f', now) .. ' ' .. cjson.encode(counts))
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1)
-redis.call('EXPIRE', KEYS[1], ARGV[4])
+local life = redis.call('PTTL', KEYS[3])
+if life > 0 then redis.call('PEXPIRE', KEYS[1], life) else redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 return 1
