@@ -17,10 +17,19 @@ export interface CallsQueueOptions {
  * none of its own), not written into every job's options: 64 bytes less in each job hash, and
  * less JSON for BullMQ to parse per job. A job without it that an older worker finishes is kept
  * until a current worker finishes any job: BullMQ then trims the whole completed set by age and count.
+ *
+ * Both bounds hold together (BullMQ's KeepJobs: a job finishing removes those older than `age`,
+ * then all but the newest `count`). Failed jobs were bounded by age alone: a callback receiver
+ * down for a week at 100,000 callbacks a day kept ~700,000 failed jobs (~0.7 GB) under noeviction.
+ * The same bounds serve both queues (the housekeeping worker's options are the calls worker's).
+ * Nothing in smsq needs a failed job to stay: the repair sweep ends a chunk with no job as one
+ * with a failed job (chunk-jobs.ts), only its log line then lacks BullMQ's reason; `smsq status`
+ * reads the newest 1,000 ids of the failed set, so a failure with 50,000 newer ones was beyond its
+ * reach already.
  */
 export const JOB_RETENTION = Object.freeze({
   removeOnComplete: { age: 24 * 3600, count: 50_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
 });
 
 /** The queue every Dysmsapi call goes through (sends, reconcile and receipt look-ups). */

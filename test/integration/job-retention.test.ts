@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { JOB_RETENTION } from '../../src/queue/calls-queue.js';
+import { createCallsQueue, JOB_RETENTION } from '../../src/queue/calls-queue.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -47,4 +47,37 @@ describe('finished jobs', () => {
     expect(await h.redis.zscore(completed, 's.old.0.a1')).toBeNull();
     expect(await h.redis.exists(oldJob)).toBe(0);
   });
+
+  it('keeps failed jobs by count as well as by age: a flood of failures within the week is capped like completed jobs', async () => {
+    h = await createHarness({ label: 'failed-retention' });
+    const harness = h;
+    const failed = `${h.prefix}:calls:failed`;
+    // As a week of failures at 100,000 a day would leave them: every one younger than the age bound.
+    const cap = JOB_RETENTION.removeOnFail.count;
+    const now = Date.now();
+    for (let start = 0; start < cap + 5; start += 5000) {
+      const p = h.redis.pipeline();
+      for (let i = start; i < Math.min(cap + 5, start + 5000); i++) {
+        const id = `s.flood${i}.0.a1`;
+        p.hset(`${h.prefix}:calls:${id}`, 'name', 'send', 'data', '{}', 'opts', '{}', 'timestamp', now - HOUR, 'finishedOn', now - HOUR + i, 'failedReason', 'flood');
+        p.zadd(failed, now - HOUR + i, id);
+      }
+      await p.exec();
+    }
+    expect(await h.redis.zcard(failed)).toBe(cap + 5);
+
+    await h.startWorker();
+    // A send job whose chunk does not exist fails at once (UnrecoverableError): BullMQ then applies the worker's removeOnFail.
+    const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
+    try {
+      await calls.add('send', { sendId: 'smxnone', chunkId: 'smxnone.0' }, { jobId: 's.smxnone.0.a1' });
+      await waitFor(async () => (await harness.redis.zscore(failed, 's.smxnone.0.a1')) !== null, 'the job to fail');
+    } finally {
+      await calls.close();
+    }
+    expect(await h.redis.zcard(failed)).toBe(cap);
+    // The oldest went, job hashes with them; the newest failure stays.
+    expect(await h.redis.exists(`${h.prefix}:calls:s.flood0.0.a1`)).toBe(0);
+    expect(await h.redis.exists(`${h.prefix}:calls:s.flood${cap + 4}.0.a1`)).toBe(1);
+  }, 60_000);
 });
