@@ -749,14 +749,22 @@ export function createProducer(opts: ProducerOptions): Producer {
     if (!done?.answer) return undefined;
     const list = new ListDigest();
     await readIntoDigest(recipients, list, { signal, idempotencyKey: req.idempotencyKey });
-    const first = await idempotency.listOf(req.idempotencyKey, done.sendId);
-    if (first !== undefined && comparableDigest(first.digest) && first.digest !== list.digest()) {
-      throw new IdempotencyKeyReusedError(req.idempotencyKey, ['recipients'], fingerprint.defaultKind);
-    }
+    const rejected = await keptListRejected(req.idempotencyKey, done.sendId, list.digest(), fingerprint.defaultKind);
     await refuseCutShort(req.idempotencyKey, done.sendId);
     await withdrawal.answerEarlier(done.sendId, since, req.idempotencyKey);
-    // A key kept by a version before lists were kept has no rejected rows to answer: rejectedCount still counts them.
-    return { sendId: done.sendId, duplicate: true, completedEarlier: false, ...done.answer, rejected: first?.rejected ?? [] };
+    return { sendId: done.sendId, duplicate: true, completedEarlier: false, ...done.answer, rejected };
+  }
+
+  /**
+   * The rejected rows the key kept with its send's list, once `digest` (the repeat's list) is that
+   * list: another list is another request, refused naming `recipients`. A key kept by a version
+   * before lists were kept has no rows to answer (rejectedCount still counts them) and no digest
+   * to compare.
+   */
+  async function keptListRejected(key: string, sendId: string, digest: string | undefined, defaultKind: ReturnType<typeof requestFingerprint>['defaultKind']) {
+    const first = await idempotency.listOf(key, sendId);
+    if (first !== undefined && comparableDigest(first.digest) && first.digest !== digest) throw new IdempotencyKeyReusedError(key, ['recipients'], defaultKind);
+    return first?.rejected ?? [];
   }
 
   const api: ProducerCalls = {
@@ -934,13 +942,9 @@ export function createProducer(opts: ProducerOptions): Producer {
       }
       if (result === undefined) {
         // Before anything is done for the earlier send (answerEarlier may resume it): another list is another request.
-        const first = req.idempotencyKey ? await idempotency.listOf(req.idempotencyKey, sendId) : undefined;
-        if (first !== undefined && comparableDigest(first.digest) && first.digest !== list?.digest()) {
-          throw new IdempotencyKeyReusedError(req.idempotencyKey as string, ['recipients'], requestFingerprint('campaign', request).defaultKind);
-        }
+        const rejected = req.idempotencyKey ? await keptListRejected(req.idempotencyKey, sendId, list?.digest(), requestFingerprint('campaign', request).defaultKind) : [];
         await withdrawal.answerEarlier(sendId, since, req.idempotencyKey);
-        // A key kept by a version before lists were kept has no rejected rows to answer: rejectedCount still counts them.
-        return { ...(earlier as EnqueueResult), rejected: first?.rejected ?? [] };
+        return { ...(earlier as EnqueueResult), rejected };
       }
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
       return { sendId, duplicate: false, completedEarlier, ...result, apiCalls: result.chunks };
