@@ -20,7 +20,7 @@ import { createEnqueueWithdrawal } from './enqueue-withdrawal.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type EndedShortCode, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
 import { OPERATOR_PAUSE_REASON, sendPace, sendWait } from '../src/queue/send-wait.js';
-import { readFlowControlRetry, readLookedUpPending, readWaitFacts } from '../src/queue/send-wait-facts.js';
+import { flowControlRetryOf, readLookedUpPending, readStatusChunks, readWaitFacts } from '../src/queue/send-wait-facts.js';
 import { readLostCalls } from '../src/queue/lost-calls.js';
 import { readStrandedChunks } from '../src/repair/chunk-jobs.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
@@ -1000,15 +1000,17 @@ export function createProducer(opts: ProducerOptions): Producer {
       // Past the API and waiting for receipts, a sampled kind's are counted: which are looked up, which wait for a pushed report only.
       const policy = waits.receiptLookups[status.send.kind];
       const sampledReceipts = !unsent && status.counts.accepted > 0 && lookupReach(policy) === 'some';
+      // Its chunk records are read once for both the flow-control wait and its stranded chunks.
+      const walked = active ? readStatusChunks(opts.redis, keys, sendId, status.send.chunks) : undefined;
       const [shared, workers, flowControlRetryAt, lostCalls, lookedUpPending, stranded] = await Promise.all([
         readWaitFacts(opts.redis, keys, atMs),
         active ? workersPresent(atMs).catch(() => undefined) : undefined,
-        onlyQueued ? readFlowControlRetry(opts.redis, keys, sendId, status.send.chunks, atMs) : undefined,
+        onlyQueued ? walked?.then((chunks) => flowControlRetryOf(chunks, atMs)) : undefined,
         // Its chunks in flight may have lost their worker: asked of the active jobs only when some are `sending`.
         active && status.counts.sending > 0 ? readLostCalls(opts.redis, keys, sendId) : undefined,
         sampledReceipts ? readLookedUpPending(opts.redis, keys, status.send, policy) : undefined,
         // Its unsent chunks may have been left by a job BullMQ failed without smsq's handler, or with none.
-        active ? readStrandedChunks(opts.redis, keys, status.send, atMs) : undefined,
+        active ? walked?.then((chunks) => readStrandedChunks(opts.redis, keys, status.send, atMs, chunks)) : undefined,
       ]);
       const wait = sendWait(status, { now, redisNow: atMs, ...waits, ...shared, workers, flowControlRetryAt, ...(lostCalls ? { lostCalls } : {}), ...(stranded ? { stranded } : {}), lookedUpPending });
       const pace = sendPace(status, now, wait, workers);

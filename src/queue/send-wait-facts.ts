@@ -73,12 +73,15 @@ const FLOW_CONTROL_CODE = 'isv.BUSINESS_LIMIT_CONTROL';
 /** Sends with more chunks than this are not walked for a flow-control wait: status is asked often. */
 export const FLOW_CONTROL_WALK_MAX_CHUNKS = 64;
 
+/** Split children (one number each) walked at most per status, over all of a send's split chunks: a notification's chunk splits into up to 1000. */
+export const STATUS_WALK_MAX_CHILDREN = 1_000;
+
 /**
  * Every chunk record of a send with `fields` (and its state, its number count `n` and its `index`),
  * split chunks walked into their children (`<index>-<i>`, one number each): one pipelined round
- * trip, two with splits.
+ * trip, two with splits. Undefined when its split chunks have more than `maxChildren` children, none read.
  */
-export async function readChunkFields<F extends string>(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, fields: readonly F[]): Promise<(Record<F | 'state' | 'n', string | null> & { index: string })[]> {
+export async function readChunkFields<F extends string>(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, fields: readonly F[], maxChildren = Infinity): Promise<ChunkFields<F>[] | undefined> {
   const names = ['state', 'n', ...fields] as const;
   const read = async (indexes: string[]) => {
     const p = redis.pipeline();
@@ -87,22 +90,41 @@ export async function readChunkFields<F extends string>(redis: RedisConnection, 
     return res.map(([err, v], i) => ({ index: indexes[i] as string, f: err ? [] : (v as (string | null)[]) }));
   };
   const top = await read(Array.from({ length: chunks }, (_, i) => String(i)));
-  const children = top.filter((c) => c.f[0] === 'split').flatMap((c) => Array.from({ length: Number(c.f[1] ?? 0) }, (_, i) => `${c.index}-${i}`));
+  const split = top.filter((c) => c.f[0] === 'split');
+  // Counted before they are listed: a record's `n` is not trusted to be small.
+  if (split.reduce((sum, c) => sum + Number(c.f[1] ?? 0), 0) > maxChildren) return undefined;
+  const children = split.flatMap((c) => Array.from({ length: Number(c.f[1] ?? 0) }, (_, i) => `${c.index}-${i}`));
   const all = [...top, ...(children.length ? await read(children) : [])];
   return all.map(({ index, f }) => ({ ...(Object.fromEntries(names.map((name, i) => [name, f[i] ?? null])) as Record<F | 'state' | 'n', string | null>), index }));
+}
+
+/** A chunk record as {@link readChunkFields} reads it. */
+export type ChunkFields<F extends string> = Record<F | 'state' | 'n', string | null> & { index: string };
+
+/** What a status reads of each chunk of a send it walks: for the flow-control wait and the stranded chunks (chunk-jobs.ts readStrandedChunks). */
+export const STATUS_CHUNK_FIELDS = ['attempt', 'code', 'updatedAt', 'sentAt', 'priorSentAt', 'flowRetryAt'] as const;
+export type StatusChunk = ChunkFields<(typeof STATUS_CHUNK_FIELDS)[number]>;
+
+/**
+ * A send's chunk records as a status reads them, once for all it says of them: undefined for a
+ * send of more than {@link FLOW_CONTROL_WALK_MAX_CHUNKS} chunks or whose split chunks have more
+ * than {@link STATUS_WALK_MAX_CHILDREN} children (status is asked often: `--wait`, `--watch`).
+ */
+export async function readStatusChunks(redis: RedisConnection, keys: Keys, sendId: string, chunks: number): Promise<StatusChunk[] | undefined> {
+  if (chunks < 1 || chunks > FLOW_CONTROL_WALK_MAX_CHUNKS) return undefined;
+  return readChunkFields(redis, keys, sendId, chunks, STATUS_CHUNK_FIELDS, STATUS_WALK_MAX_CHILDREN);
 }
 
 /**
  * When a send's queued chunks go again, if every one of them waits for a per-number flow-control
  * window (send-processor.ts records `flowRetryAt` with the refusal and delays the job until then):
  * the earliest such time still ahead of `atMs`; undefined when any queued chunk waits for something
- * else, none is queued, or the send has more than {@link FLOW_CONTROL_WALK_MAX_CHUNKS} chunks.
+ * else, none is queued, or the send's chunks were not walked ({@link readStatusChunks}).
  * `atMs` is Redis's time: `flowRetryAt` is on the refused worker's clock, as is the job's delay.
  */
-export async function readFlowControlRetry(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, atMs: number): Promise<number | undefined> {
-  if (chunks < 1 || chunks > FLOW_CONTROL_WALK_MAX_CHUNKS) return undefined;
+export function flowControlRetryOf(chunks: readonly StatusChunk[] | undefined, atMs: number): number | undefined {
   let earliest: number | undefined;
-  for (const chunk of await readChunkFields(redis, keys, sendId, chunks, ['code', 'flowRetryAt'])) {
+  for (const chunk of chunks ?? []) {
     if (chunk.state !== 'queued') continue;
     const at = Number(chunk.flowRetryAt);
     if (chunk.code !== FLOW_CONTROL_CODE || !(at > atMs)) return undefined;
@@ -128,7 +150,7 @@ export const LOOKED_UP_COUNT_MAX = Object.freeze({ chunks: FLOW_CONTROL_WALK_MAX
 export async function readLookedUpPending(redis: RedisConnection, keys: Keys, send: { sendId: string; chunks: number; recipients: number }, policy: ReceiptPolicy): Promise<number | undefined> {
   if (send.chunks < 1 || send.chunks > LOOKED_UP_COUNT_MAX.chunks || send.recipients > LOOKED_UP_COUNT_MAX.recipients) return undefined;
   const chunks = await readChunkFields(redis, keys, send.sendId, send.chunks, ['payload', 'kind']);
-  const sampled = chunks
+  const sampled = (chunks ?? [])
     .filter((c) => c.state === 'accepted')
     .flatMap((c) => readStoredChunk({ payload: c.payload ?? undefined, kind: c.kind ?? undefined }).payload?.phones ?? [])
     .filter((phone) => isLookedUp(policy, send.sendId, phone));

@@ -15,7 +15,7 @@ import { WITHDRAWN_REASON } from '../queue/withdrawal.js';
 import type { Completion } from '../receipts/completion.js';
 import { foreignAttemptOf } from '../queue/out-id.js';
 import { endForeignAttempt } from './foreign-attempt.js';
-import { createChunkJobs, lookUpTimes, type JobState } from './chunk-jobs.js';
+import { createChunkJobs, lookUpTimes, type JobsOfChunk, type JobState } from './chunk-jobs.js';
 import { lastOfRun } from './prefix-search.js';
 import {
   DEFAULT_JOB_SEARCH,
@@ -265,11 +265,15 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         for (const c of candidates) sendsPipeline.hmget(options.keys.send(c.chunk.sendId), ...CHUNK_SEND_FIELDS);
         const sendRows = (await execRows(sendsPipeline)) as (string | null)[][];
         const ended = new Set<string>();
+        // Every candidate's jobs in one read, not a round trip a chunk.
+        const found = await chunkJobs.of(candidates.map((c) => c.chunk), options.clock.now());
         for (const [i, { chunk, kind }] of candidates.entries()) {
-          const jobs = await chunkJobs.of(chunk);
+          const jobs = found[i] as JobsOfChunk;
           if (jobs.live) continue;
           const send = chunkSendOf(sendRows[i] ?? []);
-          const look = send ? await highestLook(chunk.chunkId, lookedUpAttempt(chunk)) : 0;
+          // An unknown chunk's look-ups were read with its jobs (its own attempt is the one looked up).
+          const attempt = lookedUpAttempt(chunk);
+          const look = !send ? 0 : attempt === chunk.attempt && jobs.highestLook !== undefined ? jobs.highestLook : await highestLook(chunk.chunkId, attempt);
           const verdict = decideChunk(chunk, { send, hasLiveJob: false, highestLook: look }, { now: options.clock.now(), minAgeMs, firstLookAfterMs: options.firstLookAfterMs });
           if (verdict.action === 'none') continue;
           const category: RepairCategory =

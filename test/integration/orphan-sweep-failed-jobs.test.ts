@@ -19,6 +19,7 @@ import { CALLS_QUEUE, createKeys } from '../../src/queue/keys.js';
 import { DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
+import { FAILURE_SETTLE_MS } from '../../src/repair/chunk-jobs.js';
 import { createOrphanSweep, type OrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { runCli } from '../../cli/program.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
@@ -94,6 +95,16 @@ async function unknownChunk(s: Setup, phone: string): Promise<{ sendId: string; 
   return { sendId, chunkId };
 }
 
+/**
+ * Time on, as far as the failure and the chunk say: the chunk's last change and the job's end moved
+ * back by `ms` (and the job's a further `jobMs`), rather than the test waiting out FAILURE_SETTLE_MS or a minute.
+ */
+async function timeOn(s: Setup, chunkId: string, jobId: string, ms: number, jobMs = 0): Promise<void> {
+  const back = async (key: string, field: string, by: number) => s.h.redis.hset(key, field, Number(await s.h.redis.hget(key, field)) - by);
+  await back(createKeys(s.h.prefix).chunk(chunkId), 'updatedAt', ms);
+  await back(`${s.h.prefix}:${CALLS_QUEUE}:${jobId}`, 'finishedOn', ms + jobMs);
+}
+
 /** The chunk is accepted, after its look-up found nothing, and its number was sent to once. */
 async function acceptedOnce(s: Setup, chunkId: string, phone: string): Promise<void> {
   await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', `chunk ${chunkId} to be sent after its look-up`, 20_000);
@@ -110,6 +121,9 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     expect(await finishJobs(s, () => new Error('job stalled more than allowable limit'))).toEqual([jobId]);
     expect(await s.calls.getJobState(jobId)).toBe('failed');
     expect(await s.chunks.get(chunkId)).toMatchObject({ state: 'queued', attempt: 0 });
+    // Just failed: smsq's own failure handler may be about to record it, nothing said of it yet.
+    expect((await s.h.producer.getStatus(sendId)).wait).toEqual({ reason: 'no-worker' });
+    await timeOn(s, chunkId, jobId, FAILURE_SETTLE_MS);
     // Status says what holds it: no job will send it until the sweep (it read as queued, nothing said).
     expect((await s.h.producer.getStatus(sendId)).wait).toEqual({ reason: 'job-failed', chunks: 1, recipients: 1, jobId, failedReason: 'job stalled more than allowable limit' });
     const out = collector();
@@ -145,6 +159,7 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     // The worker says what becomes of the chunk (it said only that the job failed).
     await waitFor(() => workerLog.text.includes(`send job with invalid data failed: chunk ${chunkId} is not sent by it, and stays unsent until the repair sweep looks it up`), 'the worker to say so');
     expect(await s.chunks.get(chunkId)).toMatchObject({ state: 'queued', attempt: 0 });
+    await timeOn(s, chunkId, jobId, FAILURE_SETTLE_MS);
     expect((await s.h.producer.getStatus(sendId)).wait).toMatchObject({ reason: 'job-failed', chunks: 1, recipients: 1, jobId });
 
     expect((await s.sweep.run()).found.queuedWithoutJob).toBe(1);
@@ -183,6 +198,7 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
       await finishJobs(s, (job) => (job.id === lookId(20) ? new UnrecoverableError('QuerySendDetails failed') : undefined));
     }
     expect(await s.calls.getJobState(lookId(20))).toBe('failed');
+    await timeOn(s, chunkId, lookId(20), FAILURE_SETTLE_MS);
 
     await s.sweep.run();
     // The next look, not one a finished job holds (BullMQ ignores an add under an existing id).
@@ -192,6 +208,27 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
     // Never sent, so the look-up finds nothing, waits out the settling window and resends once.
     await acceptedOnce(s, chunkId, phone);
+  });
+
+  it('a failure older than the chunk\'s last change is not blamed: its live job removed since, status says job-missing and the sweep names no failed job', async () => {
+    const s = await setup('rep-old-failure');
+    const { sendId } = await s.h.producer.send({ phones: ['13800000036'], ...CODE });
+    const chunkId = chunkIdOf(sendId, '0');
+    const failedId = jobIds.send(chunkId, 1);
+    expect(await finishJobs(s, () => new Error('job stalled more than allowable limit'))).toEqual([failedId]);
+    // After it failed, the chunk moved on (claimed, its call's answer lost: unknown at attempt 1),
+    // and the look-up job that held it then was removed (Bull Board's clean).
+    const claim = await s.chunks.claim(chunkId, sendId);
+    if (claim.type !== 'send') throw new Error(`expected a send claim, got ${claim.type}`);
+    expect((await s.chunks.transition(chunkId, sendId, { trigger: 'answer-unknown', outId: claim.outId, fields: { code: 'SMSQ_WORKER_LOST' } })).applied).toBe(true);
+    // Two minutes on, the failure a minute older than the chunk's last change.
+    await timeOn(s, chunkId, failedId, 120_000, 60_000);
+    expect((await s.h.producer.getStatus(sendId)).wait).toEqual({ reason: 'job-missing', chunks: 1, recipients: 1 });
+
+    expect((await s.sweep.run()).found.unknownWithoutJob).toBe(1);
+    const line = JSON.parse(s.log.text.split('\n').find((l) => l.includes(chunkId)) ?? '{}') as Record<string, unknown>;
+    expect(line.job).toBeUndefined();
+    expect(s.log.text).not.toContain(failedId);
   });
 
   it('a look-up chain longer than 16 looks with its newest look still waiting is left alone, not reported as orphaned', async () => {
