@@ -265,10 +265,9 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         for (const c of candidates) sendsPipeline.hmget(options.keys.send(c.chunk.sendId), ...CHUNK_SEND_FIELDS);
         const sendRows = (await execRows(sendsPipeline)) as (string | null)[][];
         const ended = new Set<string>();
-        // Every candidate's jobs in one read, not a round trip a chunk.
-        const found = await chunkJobs.of(candidates.map((c) => c.chunk), options.clock.now());
         for (const [i, { chunk, kind }] of candidates.entries()) {
-          const jobs = found[i] as JobsOfChunk;
+          // Read just before the chunk is judged, not with the batch: acting on the chunks before it takes time.
+          const jobs = (await chunkJobs.of([chunk], options.clock.now()))[0] as JobsOfChunk;
           if (jobs.live) continue;
           const send = chunkSendOf(sendRows[i] ?? []);
           // An unknown chunk's look-ups were read with its jobs (its own attempt is the one looked up).
