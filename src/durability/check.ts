@@ -3,8 +3,7 @@ import { RedisNotDurableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { describeProblems, judgeDurability, usesWait, type DurabilityOptions, type RedisDurabilityFacts } from './mode.js';
 import { probeRedisDurability } from './probe.js';
-import { judgeSentinelQuorum } from './sentinel-quorum.js';
-import { askSentinelReplicas } from './sentinel-replicas.js';
+import { askSentinels } from './sentinel-replicas.js';
 
 /**
  * The check of workers and producers, at start-up and again later (watch.ts, the producer's
@@ -15,18 +14,15 @@ import { askSentinelReplicas } from './sentinel-replicas.js';
 export async function checkRedisDurability(redis: Redis, opts: DurabilityOptions, logger?: Logger, warned?: Set<string>): Promise<RedisDurabilityFacts> {
   // Sentinel's order of promotion decides whose confirmation counts (promotion.ts); asked at each
   // check, as the other facts are, since replicas and their priorities change under a running process.
-  const facts = { ...(await probeRedisDurability(redis)), promotion: usesWait(opts.mode) ? await askSentinelReplicas(redis) : undefined };
+  const probed = await probeRedisDurability(redis);
+  const sentinels = await askSentinels(redis, usesWait(opts.mode));
+  const facts = { ...probed, promotion: sentinels?.promotion };
   const problems = judgeDurability(opts, facts);
   const refused = problems.filter((p) => p.severity === 'refuse');
   if (refused.length) throw new RedisNotDurableError(opts.mode, describeProblems(refused));
   // Not durability, but this check is what asks the sentinels every 30 s: a lost quorum (sentinels
   // down) lets every write through, and shows only once the primary fails and nothing takes over.
-  // Not asked when no sentinel answered the replicas' question: that is warned already, and each
-  // unanswered sentinel would be waited for again.
-  if (facts.failover === 'sentinel' && !(facts.promotion && 'unanswered' in facts.promotion)) {
-    const quorum = await judgeSentinelQuorum(redis);
-    if (quorum) problems.push(quorum);
-  }
+  if (sentinels?.quorum) problems.push(sentinels.quorum);
   for (const p of problems) {
     if (warned?.has(p.what)) continue;
     warned?.add(p.what);

@@ -4,6 +4,7 @@
  * Redis down until someone brings it back. Real redis-server and redis-sentinel processes
  * (test/support/redis-topology.ts).
  */
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { checkRedisDurability } from '../../src/durability/check.js';
@@ -20,6 +21,39 @@ describe('Sentinel quorum lost', () => {
   afterAll(async () => {
     await deployment?.stop();
   });
+
+  // A sentinel whose host is down but does not refuse (connections time out) cost the check one
+  // connect timeout for each question: the replicas' and then CKQUORUM, both asked from the first
+  // sentinel on. CKQUORUM is asked of the sentinel that answered, on the same connection.
+  it('asks CKQUORUM of the sentinel that answered the replicas question: a silent first sentinel is waited for once a check', async () => {
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const silent = net.createServer((socket) => {
+      connections += 1;
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const redis = createRedisConnection(deployment.url, { role: 'client', connectTimeoutMs: 500 }) as Redis;
+    try {
+      await waitFor(() => redis.status === 'ready', 'the connection through the sentinels');
+      // Put ahead once the connection is up: the check reads the list the connection was made with.
+      redis.options.sentinels!.unshift({ host: '127.0.0.1', port: (silent.address() as AddressInfo).port });
+      const facts = await checkRedisDurability(redis, { mode: 'replicas', replicas: 1 }, logger, new Set());
+      expect(facts.promotion && 'replicas' in facts.promotion ? facts.promotion.replicas : facts.promotion).toHaveLength(1);
+      expect(connections, 'connections to the silent sentinel in one check').toBe(1);
+      // Without the replicas' question (a mode without WAIT), CKQUORUM alone: still one.
+      await checkRedisDurability(redis, { mode: 'none' }, logger, new Set());
+      expect(connections).toBe(2);
+      expect(lines.filter((l) => /CKQUORUM/.test(l))).toEqual([]);
+    } finally {
+      redis.disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 30_000);
 
   it('the durability check warns once that the sentinels cannot fail over (SENTINEL CKQUORUM), naming the fix, and says nothing while they can', async () => {
     const lines: string[] = [];

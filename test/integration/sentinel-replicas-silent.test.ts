@@ -8,7 +8,7 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { askSentinelReplicas } from '../../src/durability/sentinel-replicas.js';
+import { askSentinels } from '../../src/durability/sentinel-replicas.js';
 import { finishedWithin } from '../../src/finished-within.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -37,9 +37,9 @@ describe('asking the sentinels which replicas they would promote', () => {
     // Only its options are read: the sentinels it would ask, the master's name, the timeout.
     const redis = new Redis({ sentinels: [{ host: '127.0.0.1', port }], name: 'mymaster', connectTimeout: 500, lazyConnect: true });
     closers.push(async () => redis.disconnect());
-    const asked = askSentinelReplicas(redis);
+    const asked = askSentinels(redis, true);
     expect(await finishedWithin(asked, 5_000), 'the check ended').toBe(true);
-    const facts = await asked;
+    const facts = (await asked)?.promotion;
     expect(facts && 'unanswered' in facts ? facts.unanswered : facts).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}: .*500 ms`));
   });
 });
