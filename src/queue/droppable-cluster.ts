@@ -1,4 +1,5 @@
 import { Cluster, type ClusterNode, type ClusterOptions, type Command } from 'ioredis';
+import { connectTimeoutOf } from './connection.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
 import { releaseArgumentsWhenAnswered } from './released-arguments.js';
 
@@ -31,7 +32,7 @@ export class DroppableCluster extends Cluster {
    * except that a command given up after a Cluster down says so. ioredis retries a command answered
    * CLUSTERDOWN on a node picked at random, the failed master among them (it keeps its slots), and
    * its "Too many Cluster redirections" named only the last error: "Connection is closed." of that
-   * master as often as not, told as Redis not answering, with the fix to start it.
+   * master whenever the last retry landed on it, told as Redis not answering, with the fix to start it.
    */
   override handleError(error: Error, ttl: { value?: unknown }, handlers: RedirectionHandlers): void {
     const met = ttl as { value?: unknown; clusterDown?: Error };
@@ -64,38 +65,52 @@ interface RedirectionHandlers {
 type ReadyCheck = (callback: (err?: Error | null, fail?: boolean | string) => void) => void;
 
 /**
- * ioredis's ready check, CLUSTER INFO, asked of every node it knows rather than of one at random,
- * and the first answer taken, with a Cluster down noted as the link's failure.
+ * ioredis's ready check, CLUSTER INFO, asked of every master it knows rather than of one node at
+ * random, and the first answer taken, with a Cluster down noted as the link's failure.
  *
  * A Cluster whose CLUSTER INFO says `cluster_state:fail` (a master down with no replica to take its
  * slots, under `cluster-require-full-coverage yes`) is never ready: ioredis drops the link and
  * reconnects, emitting no error, so whoever asked why it was down said "not connected;
  * reconnecting" and the fix "start Redis". The state is noted in the words Redis answers each
  * command with meanwhile (CLUSTERDOWN), which redis-errors.ts reads as the Cluster down. The node
- * ioredis asked was, one time in three, the dead master (it still holds its slots), whose
- * "Connection is closed." said the same; only when no node answers is a node's failure the reason.
+ * ioredis asked could be the dead master (it still holds its slots), whose "Connection is closed."
+ * said the same; only when no node answers is a node's failure the reason.
+ *
+ * Masters only: a replica says the same state, and every (re)connect of every connection asked
+ * each one too. A node that neither answers nor refuses (a frozen process keeps its connection
+ * open) counts as failed after the connect timeout: waited for, it kept the check from ever
+ * calling back once the others had refused, and the connection from being ready or retrying.
  */
 function noteClusterStateFail(cluster: Cluster): void {
   const internals = cluster as unknown as { readyCheck: ReadyCheck };
   const ownCheck = internals.readyCheck.bind(cluster);
   internals.readyCheck = (callback) => {
-    const nodes = cluster.nodes('all');
+    const masters = cluster.nodes('master');
+    const nodes = masters.length > 0 ? masters : cluster.nodes('all');
     if (nodes.length === 0) return ownCheck(callback);
+    const answerMs = connectTimeoutOf(cluster);
     let answered = false;
     const failures: unknown[] = [];
+    const timers: NodeJS.Timeout[] = [];
+    const settle = (err?: Error | null, fail?: string) => {
+      answered = true;
+      for (const timer of timers) clearTimeout(timer);
+      callback(err, fail);
+    };
     for (const node of nodes) {
-      node.cluster('INFO').then(
+      const address = `${node.options.host ?? ''}:${node.options.port ?? ''}`;
+      const late = new Promise<never>((_, reject) => timers.push(setTimeout(() => reject(new Error(`no answer to CLUSTER INFO within ${answerMs} ms from ${address}`)), answerMs)));
+      Promise.race([node.cluster('INFO'), late]).then(
         (info) => {
           if (answered) return;
-          answered = true;
           const state = /^cluster_state:(\w+)/m.exec(String(info))?.[1];
-          if (state !== 'fail') return callback();
-          noteFailure(linkHistoryOf(cluster), new Error(`CLUSTERDOWN cluster_state:fail in CLUSTER INFO of ${node.options.host ?? ''}:${node.options.port ?? ''}`));
-          callback(null, state);
+          if (state !== 'fail') return settle();
+          noteFailure(linkHistoryOf(cluster), new Error(`CLUSTERDOWN cluster_state:fail in CLUSTER INFO of ${address}`));
+          settle(null, state);
         },
         (err: unknown) => {
           failures.push(err);
-          if (!answered && failures.length === nodes.length) callback(failures[0] instanceof Error ? failures[0] : new Error(String(failures[0])));
+          if (!answered && failures.length === nodes.length) settle(failures[0] instanceof Error ? failures[0] : new Error(String(failures[0])));
         },
       );
     }
