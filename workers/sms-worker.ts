@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import { createCallsQueue, createHousekeepingQueue, JOB_RETENTION, writeQueueMeta } from '../src/queue/calls-queue.js';
 import { createChunkStore, type ChunkRecord } from '../src/queue/chunk-store.js';
-import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
+import { canFire, CHUNK_LIFECYCLE, isUnsent } from '../src/queue/lifecycle.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { chunkOfJob as chunkOfJobId, JOB, ReceiptJobData, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
 import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../src/queue/keys.js';
@@ -644,6 +644,19 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     return typeof chunkId === 'string' ? chunks.get(chunkId) : undefined;
   }
 
+  /** What becomes of the chunk of a send job that failed without running, from its record. */
+  async function whatBecomesOfChunk(chunkId: string): Promise<string> {
+    let chunk: ChunkRecord | undefined;
+    try {
+      chunk = await chunks.get(chunkId);
+    } catch (err) {
+      return `chunk ${chunkId} is not sent by it (its record could not be read: ${err instanceof Error ? err.message : String(err)})`;
+    }
+    if (!chunk) return `chunk ${chunkId} is not on record (ended and expired with its send, or never written): nothing is sent`;
+    if (!isUnsent(chunk.state)) return `chunk ${chunkId} is ${chunk.state} already: nothing of it is sent again by this job`;
+    return `chunk ${chunkId} is not sent by it, and stays unsent until the repair sweep looks it up (before any resend) and sends it; its send's status says job-failed until then`;
+  }
+
   /** A job that failed a try, or that BullMQ gave up on (parse error, too many starts, look-ups that kept failing). */
   async function onJobFailed(job: Job, err: Error): Promise<void> {
     // Failed for Redis's state, not its own: run again once Redis takes writes, nothing given up.
@@ -651,10 +664,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     if (job.name === JOB.send) {
       const data = SendJobData.safeParse(job.data);
       if (!data.success) {
-        // Its chunk is read from its id: nothing of smsq's moves it now, and nobody was told so.
+        // Its chunk is read from its id: nothing of smsq's moves it now, and nobody was told so. A
+        // stale or foreign job may name a chunk already ended, or none: said from the record (rare).
         const chunkId = job.id?.startsWith('s.') ? chunkOfJobId(job.id) : undefined;
-        const next = chunkId ? `: chunk ${chunkId} is not sent by it, and stays unsent until the repair sweep looks it up (before any resend) and sends it; its send's status says job-failed until then` : '';
-        return void log.error({ jobId: job.id, chunkId, err }, `send job with invalid data failed${next}`);
+        return void log.error({ jobId: job.id, chunkId, err }, `send job with invalid data failed${chunkId ? `: ${await whatBecomesOfChunk(chunkId)}` : ''}`);
       }
       const { sendId, chunkId } = data.data;
       const chunk = await chunks.get(chunkId);

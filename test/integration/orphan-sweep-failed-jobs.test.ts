@@ -167,6 +167,31 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     await worker.close();
   });
 
+  it('a send job with invalid data for a chunk already sent, or for no chunk on record, says so: not that the chunk stays unsent until the sweep', async () => {
+    const s = await setup('rep-refused-stale');
+    const phone = '13800000036';
+    const { sendId } = await s.h.producer.send({ phones: [phone], ...CODE });
+    const chunkId = chunkIdOf(sendId, '0');
+    const workerLog = collector();
+    const worker = await s.h.startWorker({ receiptPolicies: NO_RECEIPTS, logger: createLogger({ level: 'info' }, workerLog), repair: null });
+    try {
+      await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the code sent');
+      // A stale job of another attempt, and one naming a chunk no send wrote, with data that does not parse.
+      const stale = jobIds.send(chunkId, 2);
+      const gone = chunkIdOf('snever0000000000', '0');
+      await s.calls.add('send', { sendId: 'sother', chunkId }, { jobId: stale });
+      await s.calls.add('send', { sendId: 'sother', chunkId: gone }, { jobId: jobIds.send(gone, 1) });
+      await waitFor(() => workerLog.text.includes(`chunk ${gone}`) && workerLog.text.includes(stale), 'the worker to fail both jobs');
+      const said = workerLog.text.split('\n').filter((l) => l.includes('send job with invalid data'));
+      expect(said.find((l) => l.includes(stale))).toContain(`send job with invalid data failed: chunk ${chunkId} is accepted already: nothing of it is sent again by this job`);
+      expect(said.find((l) => l.includes(gone))).toContain(`send job with invalid data failed: chunk ${gone} is not on record (ended and expired with its send, or never written): nothing is sent`);
+      expect(said.join('\n')).not.toMatch(/stays unsent/);
+      expect(s.h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length).toBe(1);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('a queued verification code whose job was removed (Bull Board\'s clean with write access) is said by status once unchanged for a minute, then looked up and sent once', async () => {
     const s = await setup('rep-removed-send');
     const phone = '13800000035';
