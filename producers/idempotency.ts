@@ -162,6 +162,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       const fields = { send: sendId, answer: gzipSync(JSON.stringify(answer)) };
       const [, record, digests] = leaseKeysOf(key);
       // The key's lifetime counts from here, its enqueue's end: a campaign read for longer than it held the key as long.
+      // Its list too (recordList set its TTL before the enqueue): a mark outliving it answered any list as a duplicate.
       const replies = await options.redis
         .multi()
         .del(doneKey(key))
@@ -169,6 +170,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
         .expire(doneKey(key), options.ttlSeconds)
         .expire(record, options.ttlSeconds)
         .expire(digests, options.ttlSeconds)
+        .expire(listKey(key), options.ttlSeconds)
         .exec();
       const failed = replies?.find(([err]) => err)?.[0];
       if (failed) throw failed;

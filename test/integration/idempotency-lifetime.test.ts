@@ -10,6 +10,7 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { buildServer } from '../../server/build-server.js';
 import { createManualClock } from '../../src/clock.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { createIdempotency, type KeptAnswer } from '../../producers/idempotency.js';
 import { createSuppressionList } from '../../src/receipts/suppression.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
@@ -66,6 +67,23 @@ describe('a key never outlives the proof of its send', () => {
     expect(retry).toMatchObject({ sendId: first.sendId, duplicate: true, recipients: 2 });
     await new Promise((r) => setTimeout(r, 1500));
     expect(h.emulator.accepted().flatMap((a) => a.phoneNumbers)).toHaveLength(2);
+  });
+});
+
+describe('a done mark never outlives its list', () => {
+  // The list's TTL counted from its record (recordList), the mark's from the enqueue's end: with
+  // the list gone and the mark there, a retry with another list was answered as a duplicate.
+  it('markDone renews the list as long as the mark', async () => {
+    const h = await harnesses.create({ label: 'idem-list-ttl' });
+    const idempotency = createIdempotency({ redis: h.redis, keys: createKeys(h.prefix), ttlSeconds: 1000 });
+    await idempotency.recordList('list-ttl', 'sone', { digest: 'd'.repeat(64), rows: 2, rejected: [] });
+    const listKey = `${h.prefix}:idem:list-ttl:list`;
+    // As if the campaign's enqueue had taken 990 s since its list was recorded.
+    await h.redis.expire(listKey, 10);
+    await idempotency.markDone('list-ttl', 'sone', { sendId: 'sone', apiCalls: 1 } as unknown as KeptAnswer);
+    const doneTtl = await h.redis.ttl(`${h.prefix}:idem:list-ttl:done`);
+    expect(doneTtl).toBeGreaterThan(990);
+    expect(await h.redis.ttl(listKey)).toBeGreaterThanOrEqual(doneTtl);
   });
 });
 
