@@ -1,4 +1,5 @@
 import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
+import { connectTimeoutOf, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connect-timeout.js';
 import { DroppableCluster } from './droppable-cluster.js';
 import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
 import { DroppableRedis } from './droppable-redis.js';
@@ -57,18 +58,14 @@ export function commandTimeoutOf(redis: RedisConnection): number | undefined {
   return options?.commandTimeout ?? options?.redisOptions?.commandTimeout;
 }
 
-/** The longest a connection's TCP connect and ready check may take (ms), on one Redis or a Cluster's nodes. */
-export function connectTimeoutOf(redis: RedisConnection): number {
-  const options = redis.options as { connectTimeout?: number; redisOptions?: { connectTimeout?: number } } | undefined;
-  return options?.connectTimeout ?? options?.redisOptions?.connectTimeout ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
-}
 
 /** A `client` connection's command timeout: the connect timeout, or longer than a durability confirmation may wait (WAIT's timeout and a second more). */
 export function clientCommandTimeoutMs(connectTimeoutMs: number, durabilityTimeoutMs: number): number {
   return Math.max(connectTimeoutMs, durabilityTimeoutMs + 1000);
 }
 
-export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 5000;
+// Below the connection (connect-timeout.ts): a Cluster's own ready check (droppable-cluster.ts) reads it too.
+export { connectTimeoutOf, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connect-timeout.js';
 
 /** Reconnect delays: 100 ms, doubling, at most 3 s, for ever (an outage ends when Redis is back). */
 export function reconnectDelayMs(attempt: number): number {

@@ -1,5 +1,5 @@
 import { Cluster, type ClusterNode, type ClusterOptions, type Command } from 'ioredis';
-import { connectTimeoutOf } from './connection.js';
+import { connectTimeoutOf } from './connect-timeout.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
 import { releaseArgumentsWhenAnswered } from './released-arguments.js';
 
