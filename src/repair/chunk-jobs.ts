@@ -184,7 +184,7 @@ export const NO_JOB_MIN_AGE_MS = 60_000;
  * a failure older than the chunk's last change, or newer than {@link FAILURE_SETTLE_MS}, is none);
  * and those with no job at all, unchanged for {@link NO_JOB_MIN_AGE_MS} (Redis's time, `atMs`):
  * among the chunks a failed job names, and in a send whose chunks status walks (`walked`,
- * send-wait-facts.ts readStatusChunks: a code, a notification) among all. A failure smsq's worker
+ * send-wait-facts.ts readStatusChunks: up to 64 chunks, a small campaign's too) among all. A failure smsq's worker
  * recorded (a queued chunk given up, a chunk in doubt looked up) leaves no such chunk. The jobs of
  * every chunk are read together (createChunkJobs of): a few round trips, whatever their number.
  */
