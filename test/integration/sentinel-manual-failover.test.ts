@@ -10,6 +10,7 @@
  * primary cannot confirm a write once the promoted replica has left it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import type { Producer } from '../../producers/producer.js';
 import { refusalOf, sendNotification, statusAfterFailover, withProducerOn } from '../support/producer-session.js';
@@ -72,7 +73,11 @@ async function sendThroughManualFailover(d: SentinelDeployment, producer: Produc
       const phone = String(13800000000 + n++);
       await sendNotification(producer, phone).then(
         (r) => void acked.push(r.sendId),
-        (err: unknown) => void refused.push((err as { code?: string }).code ?? String(err)),
+        async (err: unknown) => {
+          refused.push((err as { code?: string }).code ?? String(err));
+          // A refusal made without I/O (the link down, reconnecting) must not starve the reconnect's timer.
+          await new Promise((r) => setTimeout(r, 10));
+        },
       );
     }
   };
@@ -150,4 +155,75 @@ describe('a manual SENTINEL FAILOVER with two replicas, the old primary writable
       expect(missing).toEqual([]);
     });
   }, 60_000);
+});
+
+describe('a manual SENTINEL FAILOVER: the connection leaves the demoted primary once a WAIT falls short there', () => {
+  it('with SMSQ_DURABILITY_REPLICAS=2, the producer moves to the promoted primary while the old one still answers as master, and refuses at once until it can confirm', async () => {
+    const d = deployment as SentinelDeployment;
+    const durability: DurabilityOptions = { mode: 'fsync+replicas', replicas: 2, timeoutMs: 1000 };
+    const nodes = [d.primary, d.replica, await secondReplica(d)];
+    const oldPort = await d.primaryPort();
+    const old = nodes.find((n) => n.port === oldPort) as RedisNode;
+    const redis = createProducerConnection(d.url, durability) as Redis;
+    await withProducerOn(redis, { prefix: PREFIX, durability }, async (producer) => {
+      const outcomes: { startedAt: number; endedAt: number; sendId?: string; code?: string }[] = [];
+      let stop = false;
+      let n = 0;
+      const lane = async () => {
+        while (!stop) {
+          const startedAt = Date.now();
+          await sendNotification(producer, String(13900000000 + n++)).then(
+            (r) => void outcomes.push({ startedAt, endedAt: Date.now(), sendId: r.sendId }),
+            async (err: unknown) => {
+              outcomes.push({ startedAt, endedAt: Date.now(), code: (err as { code?: string }).code ?? String(err) });
+              await new Promise((r) => setTimeout(r, 50));
+            },
+          );
+        }
+      };
+      const running = Array.from({ length: 4 }, lane);
+      try {
+        await waitFor(() => outcomes.filter((o) => o.sendId).length >= 20, 'sends acknowledged before the failover', 20_000);
+        const sentinel = d.sentinels[0]!.admin();
+        const failedOverAt = Date.now();
+        try {
+          await sentinel.connect();
+          await sentinel.call('SENTINEL', 'FAILOVER', d.masterName);
+        } finally {
+          sentinel.disconnect();
+        }
+        const newPort = await d.waitForPromotion(oldPort, 20_000);
+        const promotedAt = Date.now();
+        await waitFor(() => redis.status === 'ready' && redis.stream?.remotePort === newPort, "the producer's connection on the promoted primary", 30_000, 20);
+        const movedAt = Date.now();
+        const oldRole = await roleOf(old);
+        // Sentinel converts the old primary some 8-18 s after the promotion; until then it answered
+        // writes, and the connection stayed there, each WAIT 2 falling short after its timeout.
+        expect(oldRole, 'the old primary when the connection reached the promoted one').toBe('master');
+        await waitFor(async () => (await roleOf(old)) === 'slave', 'the old primary converted to a replica', 30_000, 200);
+        const convertedAt = Date.now();
+        // The promoted primary has one replica until the old one is converted and synced: WAIT 2
+        // cannot be met before, and the durability check says so at once.
+        await waitFor(() => outcomes.some((o) => o.sendId && o.startedAt >= convertedAt), 'a send begun after the conversion acknowledged', 30_000, 20);
+        const resumedAt = Date.now();
+        stop = true;
+        await Promise.all(running);
+        // Sends acknowledged just before `convertedAt` (read every 200 ms) met WAIT 2 once the old
+        // primary had synced: the check below finds them all.
+        const between = outcomes.filter((o) => o.startedAt >= movedAt && o.endedAt <= convertedAt);
+        const longest = Math.max(0, ...between.map((o) => o.endedAt - o.startedAt));
+        console.log(
+          `promoted ${promotedAt - failedOverAt} ms after SENTINEL FAILOVER; connection on the promoted primary ${movedAt - promotedAt} ms later, old primary converted ${convertedAt - promotedAt} ms, sends acknowledged again ${resumedAt - promotedAt} ms after the promotion; ` +
+            `${between.length} sends in between, longest ${longest} ms (${[...new Set(between.map((o) => o.code ?? 'acknowledged'))].join(', ')})`,
+        );
+        expect(longest, 'the longest send refused on the promoted primary before the conversion (ms)').toBeLessThan(durability.timeoutMs as number);
+        const missing = [];
+        for (const o of outcomes) if (o.sendId && (await statusAfterFailover(producer, o.sendId)) !== 'found') missing.push(o.sendId);
+        expect(missing, 'sends acknowledged and missing').toEqual([]);
+      } finally {
+        stop = true;
+        await Promise.all(running);
+      }
+    });
+  }, 120_000);
 });
