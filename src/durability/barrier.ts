@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { NotDurableError } from '../errors.js';
 import { blockingCommand } from '../queue/blocking-commands.js';
 import { resolveDurability, type DurabilityOptions } from './mode.js';
+import { leaveIfPrimaryMoved } from './primary-moved.js';
 
 /**
  * Confirms that the writes sent on one connection since a mark are durable in the configured mode.
@@ -80,14 +81,27 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
         // report on Valkey 8.0 (docs/benchmarks.md, "Durability modes").
         const [local, remote] = (await blockingCommand(redis, redis.call('WAITAOF', 1, replicas, timeoutMs)).catch(orLost)) as [number, number];
         connectionLost();
+        if (remote < replicas) fallenShort(redis);
         if (local < 1 || remote < replicas) throw new NotDurableError(what, `WAITAOF: fsynced locally ${local}, on ${remote} of ${replicas} replica(s) within ${timeoutMs} ms`);
         return;
       }
       const acked = (await sharedConfirmation(redis, ['WAIT', replicas, timeoutMs]).catch(orLost)) as number;
       connectionLost();
-      if (acked < replicas) throw new NotDurableError(what, `WAIT: ${acked} of ${replicas} replica(s) confirmed within ${timeoutMs} ms`);
+      if (acked < replicas) {
+        fallenShort(redis);
+        throw new NotDurableError(what, `WAIT: ${acked} of ${replicas} replica(s) confirmed within ${timeoutMs} ms`);
+      }
     },
   };
+}
+
+/**
+ * A confirmation fell short on `redis`: if it is on a primary the sentinels have replaced (a
+ * manual failover leaves the old one writable for some 10 s), move it to the promoted one now.
+ * Not awaited: the refusal is said at once, and a sentinel slow to answer holds no one.
+ */
+function fallenShort(redis: Redis): void {
+  leaveIfPrimaryMoved(redis).catch(() => {});
 }
 
 /** A connection's WAIT (one per arguments): the one out, and the one that will follow it. */

@@ -56,6 +56,19 @@ export class DroppableRedis extends Redis {
     return sent;
   }
 
+  /**
+   * Drops a ready link and connects again (through the sentinels, for a connection found by
+   * them), failing with "Connection is closed." the commands on the wire instead of sending them
+   * again on the new link, as a worker's connection would (`autoResendUnfulfilledCommands`): they
+   * may have run where they were sent, and their callers are told so (redis-gate.ts).
+   */
+  dropLink(): void {
+    if (this.status !== 'ready') return;
+    // Emitted on the next tick, once ioredis has kept the commands on the wire to resend.
+    this.once('close', () => rejectKept(this as unknown as CloseInternals));
+    this.disconnect(true);
+  }
+
   /** BullMQ makes its blocking connection with this: it must end the same way. */
   override duplicate(override?: Partial<RedisOptions>): DroppableRedis {
     return new DroppableRedis({ ...this.options, ...override });
@@ -89,7 +102,12 @@ function endStranded(redis: Redis): void {
   internals.manuallyClosing = false;
   internals.setStatus('end');
   internals.flushQueue(closed());
+  rejectKept(internals);
+}
+
+/** Rejects, with "Connection is closed.", the commands ioredis kept to resend on the next link. */
+function rejectKept(internals: CloseInternals): void {
   const kept = internals.prevCommandQueue;
   internals.prevCommandQueue = null;
-  for (let item = kept?.shift(); item; item = kept?.shift()) item.command.reject(closed());
+  for (let item = kept?.shift(); item; item = kept?.shift()) item.command.reject(new Error('Connection is closed.'));
 }

@@ -1,0 +1,62 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Redis } from 'ioredis';
+import { DroppableRedis } from '../queue/droppable-redis.js';
+import { askEachSentinel } from './sentinel-ask.js';
+
+/** The least time between two questions to the sentinels for one connection (ms). */
+export const PRIMARY_ASK_GAP_MS = 1000;
+
+const lastAsked = new WeakMap<Redis, number>();
+
+/**
+ * Called when a confirmation (WAIT, WAITAOF) fell short on `redis`: on a connection found through
+ * Sentinel, asks a sentinel which primary it names now (`SENTINEL GET-MASTER-ADDR-BY-NAME`), at
+ * most once every {@link PRIMARY_ASK_GAP_MS} per connection, and drops the link when it names
+ * another node than the one the link is on, so that ioredis asks the sentinels again and reaches
+ * the promoted primary. Resolves true when it dropped the link.
+ *
+ * After a manual `SENTINEL FAILOVER` (or a partition that leaves the old primary reachable), the
+ * old primary stays up and writable until Sentinel converts it to a replica, some 10 s after the
+ * promotion; the connection left it only when it answered READONLY (connection.ts). Meanwhile
+ * every WAIT there fell short, each holding the connection for the durability timeout: no write
+ * was acknowledged, and requests queued behind one another for 5-13 s. This only moves the
+ * connection sooner: the confirmation that fell short is refused all the same, and the commands on
+ * the wire at the drop fail as a lost link's do (droppable-redis.ts dropLink), never sent again.
+ */
+export async function leaveIfPrimaryMoved(redis: Redis, now = Date.now()): Promise<boolean> {
+  if (!redis.options.sentinels?.length || redis.status !== 'ready') return false;
+  const last = lastAsked.get(redis);
+  if (last !== undefined && now - last < PRIMARY_ASK_GAP_MS) return false;
+  lastAsked.set(redis, now);
+  const link = redis.stream;
+  const on = link ? { address: plainAddress(link.remoteAddress), port: link.remotePort } : undefined;
+  if (!on?.address || on.port === undefined) return false;
+  const asked = await askEachSentinel(redis, (client, name) => client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name));
+  // No sentinel answered, or none knows the name: nothing says the primary moved.
+  if (!asked || !('answer' in asked) || !Array.isArray(asked.answer) || asked.answer.length < 2) return false;
+  const [host, port] = (asked.answer as unknown[]).map(String) as [string, string];
+  const named = await addressesOf(host);
+  if (named.length === 0 || (Number(port) === on.port && named.includes(on.address))) return false;
+  // Only the link the question was about: one made since reached whatever the sentinels named then.
+  if (redis.stream !== link || redis.status !== 'ready') return false;
+  if (redis instanceof DroppableRedis) redis.dropLink();
+  else redis.disconnect(true);
+  return true;
+}
+
+/** A socket's IPv4 address as Sentinel names it, not as an IPv4-mapped IPv6 one. */
+function plainAddress(address: string | undefined): string | undefined {
+  return address?.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+/** The addresses a sentinel's `host` stands for (a sentinel with `announce-hostnames` names hosts). */
+async function addressesOf(host: string): Promise<string[]> {
+  if (isIP(host)) return [host];
+  try {
+    return (await lookup(host, { all: true })).map((a) => plainAddress(a.address) ?? a.address);
+  } catch {
+    // Unresolvable here: ioredis could not reach it either; the link stays where it is.
+    return [];
+  }
+}
