@@ -8,6 +8,8 @@ import { askEachSentinel } from './sentinel-ask.js';
 export const PRIMARY_ASK_GAP_MS = 1000;
 
 const lastAsked = new WeakMap<Redis, number>();
+/** Connections with a question out: sentinels slow to answer (each has the connect timeout) are not asked again meanwhile. */
+const asking = new WeakSet<Redis>();
 
 /**
  * Called when a confirmation (WAIT, WAITAOF) fell short on `redis`: on a connection found through
@@ -24,7 +26,8 @@ const lastAsked = new WeakMap<Redis, number>();
  * connection sooner: the confirmation that fell short is refused all the same, and the commands on
  * the wire at the drop fail as a lost link's do (droppable-redis.ts dropLink), never sent again.
  */
-export async function leaveIfPrimaryMoved(redis: Redis, now = Date.now()): Promise<boolean> {
+export async function leaveIfPrimaryMoved(redis: Redis): Promise<boolean> {
+  const now = Date.now();
   if (!redis.options.sentinels?.length || redis.status !== 'ready') return false;
   const last = lastAsked.get(redis);
   if (last !== undefined && now - last < PRIMARY_ASK_GAP_MS) return false;
@@ -32,7 +35,9 @@ export async function leaveIfPrimaryMoved(redis: Redis, now = Date.now()): Promi
   const link = redis.stream;
   const on = link ? { address: plainAddress(link.remoteAddress), port: link.remotePort } : undefined;
   if (!on?.address || on.port === undefined) return false;
-  const asked = await askEachSentinel(redis, (client, name) => client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name));
+  if (asking.has(redis)) return false;
+  asking.add(redis);
+  const asked = await askEachSentinel(redis, (client, name) => client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)).finally(() => asking.delete(redis));
   // No sentinel answered, or none knows the name: nothing says the primary moved.
   if (!asked || !('answer' in asked) || !Array.isArray(asked.answer) || asked.answer.length < 2) return false;
   const [host, port] = (asked.answer as unknown[]).map(String) as [string, string];
