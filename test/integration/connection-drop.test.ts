@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
+import type { DroppableRedis } from '../../src/queue/droppable-redis.js';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { waitFor } from '../support/wait.js';
 import { startTcpFront } from '../support/tcp-front.js';
@@ -136,5 +137,25 @@ describe('disconnect() on a connection waiting for a Redis that is down', () => 
     await waitFor(() => duplicate.status === 'reconnecting', 'the duplicate to wait to reconnect');
     duplicate.disconnect();
     expect(duplicate.status).toBe('end');
+  });
+});
+
+describe('dropLink(): the link dropped and made again, what was on the wire failed and not sent again', () => {
+  it('a worker connection (which resends what was on the wire after a loss): a BLPOP on the wire fails with "Connection is closed." and takes nothing pushed after', async () => {
+    const server = await privateRedis();
+    const redis = connect(server.url, 'worker') as DroppableRedis;
+    await redis.ping();
+    const onWire = redis.blpop('dropped-list', 5);
+    onWire.catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    redis.dropLink();
+    expect(await settledWithin(onWire, 1000)).toBe('rejected: Connection is closed.');
+    await waitFor(() => redis.status === 'ready', 'the connection made again');
+    const admin = new Redis(server.url);
+    closers.push(() => admin.disconnect());
+    await admin.lpush('dropped-list', 'x');
+    // A BLPOP sent again on the new link would have taken it.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await admin.lrange('dropped-list', 0, -1)).toEqual(['x']);
   });
 });
