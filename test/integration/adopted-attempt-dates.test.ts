@@ -57,6 +57,22 @@ async function foundOn(h: Harness, phone: string, sentAt: number | undefined, ou
   return false;
 }
 
+/** The calls queue's jobs of `chunkId`, with what BullMQ kept of each (for a failure's message). */
+async function jobsOf(h: Harness, chunkId: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const queue = `${h.prefix}:calls`;
+  const ids = new Set<string>();
+  for (const set of ['wait', 'active', 'prioritized', 'paused']) for (const id of await h.redis.lrange(`${queue}:${set}`, 0, -1).catch(() => [] as string[])) ids.add(id);
+  for (const set of ['delayed', 'completed', 'failed', 'prioritized']) for (const id of await h.redis.zrange(`${queue}:${set}`, 0, -1).catch(() => [] as string[])) ids.add(id);
+  for (const id of ids) {
+    if (!id.includes(chunkId)) continue;
+    const [finishedOn, failedReason, returnvalue, delay, timestamp, processedOn] = await h.redis.hmget(`${queue}:${id}`, 'finishedOn', 'failedReason', 'returnvalue', 'delay', 'timestamp', 'processedOn');
+    const delayedAt = await h.redis.zscore(`${queue}:delayed`, id);
+    out[id] = { finishedOn, failedReason, returnvalue, delay, timestamp, processedOn, delayedAt, now: Date.now() };
+  }
+  return out;
+}
+
 describe('an attempt adopted from a push, or taken back by an accepted answer, across midnight in China', () => {
   it('a push after midnight adopting a newer attempt: the look-up still asks the day the record\'s attempt was sent, finds it, nothing resent', async () => {
     const phone = '13866291001';
@@ -121,7 +137,10 @@ describe('an attempt adopted from a push, or taken back by an accepted answer, a
     await h.redis.hdel(key, 'adoptedAt', 'priorSentAt', 'resolvedBy');
     await h.startWorker({ clock });
     // A worker started for the test, then look-ups on two days: seconds alone, past 15 s once in a CI run beside other files.
-    await waitFor(async () => ((await h.redis.hget(key, 'state')) === 'accepted' || h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length > 1 ? true : undefined), 'the look-up settles the chunk', 45_000);
+    await waitFor(async () => ((await h.redis.hget(key, 'state')) === 'accepted' || h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length > 1 ? true : undefined), 'the look-up settles the chunk', 45_000).catch(async (err: unknown) => {
+      // It waited out its 45 s twice in whole-suite runs and never alone: say what the chunk and its jobs were then.
+      throw new Error(`${String(err)}; chunk ${JSON.stringify(await h.redis.hgetall(key))}; jobs ${JSON.stringify(await jobsOf(h, chunkId))}`);
+    });
     expect(h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone))).toHaveLength(1);
     expect(await h.redis.hmget(key, 'state', 'outId')).toEqual(['accepted', claim.outId]);
   }, 60_000);
