@@ -2,24 +2,25 @@
  * The warning when Redis refuses the pause notices' channel (pause-notice.ts). A Redis 7 ACL user
  * has no channel unless given one (`acl-pubsub-default resetchannels`): SUBSCRIBE and PUBLISH
  * answer NOPERM, and the refusal was swallowed with the connection errors, so the notices were
- * off without a word. Said once per process and kind: the refusal repeats at every throttle
- * answer and every reconnect, and the fix is the same each time.
+ * off without a word. Said once per process, kind and channel: the refusal repeats at every
+ * throttle answer and every reconnect, and the fix is the same each time; another channel (a
+ * worker of another prefix in the same process) has its own fix.
  */
 import type { Logger } from '../src/logger.js';
 import type { RedisConnection } from '../src/queue/connection.js';
 
 export type NoticeRefusalKind = 'subscribe' | 'publish';
 
-/** The kinds already said in this process (several workers in one process say each once). */
-const SAID_IN_PROCESS = new Set<NoticeRefusalKind>();
+/** The refusals already said in this process, by kind and channel (several workers of one prefix in one process say each once). */
+const SAID_IN_PROCESS = new Set<string>();
 
 export interface NoticeRefusalsOptions {
   logger: Logger;
   channel: string;
   /** Names the Redis user in the fix. */
   redis: RedisConnection;
-  /** The kinds already said. Default: this process's. */
-  said?: Set<NoticeRefusalKind>;
+  /** The refusals already said (`<kind> <channel>`). Default: this process's. */
+  said?: Set<string>;
 }
 
 export interface NoticeRefusals {
@@ -47,9 +48,10 @@ export function createNoticeRefusals(options: NoticeRefusalsOptions): NoticeRefu
   const said = options.said ?? SAID_IN_PROCESS;
   return {
     failed(kind, err) {
-      if (!isNoPermission(err) || said.has(kind)) return;
-      said.add(kind);
       const { channel } = options;
+      const once = `${kind} ${channel}`;
+      if (!isNoPermission(err) || said.has(once)) return;
+      said.add(once);
       const user = redisUserOf(options.redis);
       const reason = err instanceof Error ? err.message : String(err);
       options.logger.warn(

@@ -21,7 +21,7 @@ import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import { connectTimeoutOf, type RedisConnection } from '../src/queue/connection.js';
 import { finishedWithin } from '../src/finished-within.js';
-import { createNoticeRefusals, type NoticeRefusalKind } from './pause-notice-refusals.js';
+import { createNoticeRefusals } from './pause-notice-refusals.js';
 
 /** The longest pause a notice may set (ms): BullMQ's `maximumRateLimitDelay` of the calls worker. */
 export const MAX_NOTICED_PAUSE_MS = 60_000;
@@ -53,7 +53,7 @@ export interface PauseNoticeOptions {
   /** Says a channel Redis refuses (NOPERM). */
   logger: Logger;
   /** The refusals already said. Default: this process's (pause-notice-refusals.ts). */
-  warned?: Set<NoticeRefusalKind>;
+  warned?: Set<string>;
   /** How long start() waits for the subscription (ms). Default: the connection's connect timeout. */
   subscribeWithinMs?: number;
 }

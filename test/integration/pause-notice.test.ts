@@ -203,6 +203,24 @@ describe('a subscription Redis answers late', () => {
 describe('a worker whose Redis user has no channel rights', () => {
   const harness = harnessPerTest();
 
+  it("a refusal said for one channel in this process is said again for another's (the process's record, by kind and channel)", async () => {
+    // The record of what was said is the process's (several workers of one prefix say each once);
+    // kept by kind alone, a worker of another prefix said nothing: whole-suite runs share their
+    // processes, and the test below then read no line at all when another file had said it first.
+    const admin = namedConnection().redis;
+    const { url } = await userWithoutChannels(admin);
+    const out = collector();
+    const logger = createLogger({ level: 'info' }, out);
+    const channels = [`${uniquePrefix('notice-acl-a')}:pause-notices`, `${uniquePrefix('notice-acl-b')}:pause-notices`];
+    for (const channel of channels) {
+      const n = createPauseNotice({ redis: namedConnection(url).redis, channel, clock: systemClock, logger });
+      closers.push(() => n.stop());
+      await n.start();
+    }
+    await waitFor(() => warnLines(out.text).length >= 2, 'a subscribe refusal said for each channel', 5000);
+    expect(warnLines(out.text).map((l) => l.channel).sort()).toEqual([...channels].sort());
+  });
+
   it('says so once, and still sends', async () => {
     const admin = namedConnection().redis;
     // Its keys only, as docs/operations.md "Redis ACL" says: the worker and producer need no other.
