@@ -64,6 +64,9 @@ interface RedirectionHandlers {
 /** ioredis 5's check of a Cluster's state before it is ready (private in its types): `fail` is `cluster_state:fail` in CLUSTER INFO. */
 type ReadyCheck = (callback: (err?: Error | null, fail?: boolean | string) => void) => void;
 
+/** How a node's silence past the connect timeout is said (its reason when every node is silent). */
+const NO_ANSWER = 'no answer to CLUSTER INFO';
+
 /**
  * ioredis's ready check, CLUSTER INFO, asked of every master it knows rather than of one node at
  * random, and the first answer taken, with a Cluster down noted as the link's failure.
@@ -99,7 +102,7 @@ function noteClusterStateFail(cluster: Cluster): void {
     };
     for (const node of nodes) {
       const address = `${node.options.host ?? ''}:${node.options.port ?? ''}`;
-      const late = new Promise<never>((_, reject) => timers.push(setTimeout(() => reject(new Error(`no answer to CLUSTER INFO within ${answerMs} ms from ${address}`)), answerMs)));
+      const late = new Promise<never>((_, reject) => timers.push(setTimeout(() => reject(new Error(`${NO_ANSWER} within ${answerMs} ms from ${address}`)), answerMs)));
       Promise.race([node.cluster('INFO'), late]).then(
         (info) => {
           if (answered) return;
@@ -110,7 +113,15 @@ function noteClusterStateFail(cluster: Cluster): void {
         },
         (err: unknown) => {
           failures.push(err);
-          if (!answered && failures.length === nodes.length) settle(failures[0] instanceof Error ? failures[0] : new Error(String(failures[0])));
+          if (answered || failures.length < nodes.length) return;
+          // Every node silent past the connect timeout: said as that (a frozen Cluster never called back).
+          if (failures.every((f) => f instanceof Error && f.message.startsWith(NO_ANSWER))) return settle(failures[0] as Error);
+          // Links not up (yet) or refused: ioredis's own check, which waits for a link through the
+          // Cluster's queue. Failing at once sent a new client round its reconnect loop while its
+          // nodes' links came up (a whole-suite run: a client never ready, its command pending).
+          answered = true;
+          for (const timer of timers) clearTimeout(timer);
+          ownCheck(callback);
         },
       );
     }

@@ -80,7 +80,8 @@ describe('an attempt adopted from a push, or taken back by an accepted answer, a
     // send_time is the sender's word: one just now would narrow the search to today's date.
     const pushed = await ingest.applyReports([{ phone_number: phone, success: true, biz_id: 'x^0', out_id: `${chunkId}.2-abc`, send_time: '2026-12-08 00:19:00' }]);
     expect(pushed).toMatchObject({ adopted: 1 });
-    await h.startWorker({ clock });
+    // Records kept once final: a finished send is compacted within milliseconds of its receipt, and the chunk read below with it (a poll missed the accepted state so in whole-suite runs).
+    await h.startWorker({ clock, compactFinished: false });
     const key = `${h.prefix}:chunk:${chunkId}`;
     await waitFor(async () => {
       const s = await h.redis.hget(key, 'state');
@@ -135,13 +136,13 @@ describe('an attempt adopted from a push, or taken back by an accepted answer, a
     const key = `${h.prefix}:chunk:${chunkId}`;
     await h.redis.hset(key, 'attempt', 1, 'outId', claim.outId, 'sentAt', claim.claimedAt);
     await h.redis.hdel(key, 'adoptedAt', 'priorSentAt', 'resolvedBy');
-    await h.startWorker({ clock });
-    // A worker started for the test, then look-ups on two days: seconds alone, past 15 s once in a CI run beside other files.
-    await waitFor(async () => ((await h.redis.hget(key, 'state')) === 'accepted' || h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length > 1 ? true : undefined), 'the look-up settles the chunk', 45_000).catch(async (err: unknown) => {
-      // It waited out its 45 s twice in whole-suite runs and never alone: say what the chunk and its jobs were then.
+    // Records kept once final: a finished send is compacted within milliseconds of its receipt, and the chunk read below with it (a poll missed the accepted state so in whole-suite runs).
+    await h.startWorker({ clock, compactFinished: false });
+    await waitFor(async () => ((await h.redis.hget(key, 'state')) === 'accepted' || h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length > 1 ? true : undefined), 'the look-up settles the chunk', 15_000).catch(async (err: unknown) => {
+      // Say what the chunk and its jobs were then: that is how the compaction above was found.
       throw new Error(`${String(err)}; chunk ${JSON.stringify(await h.redis.hgetall(key))}; jobs ${JSON.stringify(await jobsOf(h, chunkId))}`);
     });
     expect(h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone))).toHaveLength(1);
     expect(await h.redis.hmget(key, 'state', 'outId')).toEqual(['accepted', claim.outId]);
-  }, 60_000);
+  }, 30_000);
 });
