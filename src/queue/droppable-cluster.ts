@@ -121,7 +121,16 @@ function noteClusterStateFail(cluster: Cluster): void {
           // nodes' links came up (a whole-suite run: a client never ready, its command pending).
           answered = true;
           for (const timer of timers) clearTimeout(timer);
-          ownCheck(callback);
+          // Bounded as the masters' own answers are: ioredis's asks a node at random with no timeout.
+          let called = false;
+          const once = (err?: Error | null, fail?: boolean | string) => {
+            if (called) return;
+            called = true;
+            clearTimeout(giveUp);
+            callback(err, fail);
+          };
+          const giveUp = setTimeout(() => once(failures[0] instanceof Error ? failures[0] : new Error(String(failures[0]))), answerMs);
+          ownCheck(once);
         },
       );
     }
