@@ -7,7 +7,7 @@
  * and failed through BullMQ's public API by a bare BullMQ worker, so no smsq handler runs.
  */
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { systemClock } from '../../src/clock.js';
 import { createLogger } from '../../src/logger.js';
@@ -22,7 +22,7 @@ import { createCompletion } from '../../src/receipts/completion.js';
 import { FAILURE_SETTLE_MS } from '../../src/repair/chunk-jobs.js';
 import { createOrphanSweep, type OrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { runCli } from '../../cli/program.js';
-import { createHarness, type Harness } from '../support/pipeline.js';
+import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { everyKind } from '../support/receipt-policies.js';
 import { collector } from '../support/text-collector.js';
@@ -40,20 +40,14 @@ interface Setup {
   sweep: OrphanSweep;
 }
 
-let current: { h: Harness; queues: Queue[] } | undefined;
-afterEach(async () => {
-  if (!current) return;
-  await Promise.all(current.queues.map((q) => q.close()));
-  await current.h.close();
-  current = undefined;
-});
+const harnesses = harnessPerTest();
 
 async function setup(label: string): Promise<Setup> {
-  const h = await createHarness({ label });
+  const h = await harnesses.create({ label });
   const keys = createKeys(h.prefix);
   const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
   const housekeeping = createHousekeepingQueue({ connection: h.redis, prefix: h.prefix });
-  current = { h, queues: [calls, housekeeping] };
+  harnesses.defer(async () => void (await Promise.all([calls, housekeeping].map((q) => q.close()))));
   const chunks = createChunkStore({ redis: h.redis, keys, clock: systemClock });
   const sends = createSendStore({ redis: h.redis, keys });
   const followUps = createFollowUps({ calls, housekeeping, clock: systemClock, receiptPolicies: NO_RECEIPTS, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
