@@ -153,6 +153,7 @@ const LEAST_DURABILITY_TIMEOUT_MS = 10;
 const switchFrom = (fix: string) =>
   z.enum(['true', 'false', '1', '0'], { message: `must be true or false. Fix: ${fix}` }).transform((v) => v === 'true' || v === '1');
 
+
 /**
  * A whole number from `min` to `max`; `range` says the range where it is more than that (a value
  * that turns a feature off). Not a number, `-1` included, is told the range too: "must be a whole
@@ -170,6 +171,9 @@ const intFrom = (name: string, min: number, max: number, fix: string, range = `f
         .min(min, { message: `must be at least ${min}. Fix: ${fix}` })
         .max(max, { message: `must be at most ${max}${name === 'SMS_QPS' ? ' (the account cap)' : ''}. Fix: ${fix}` }),
     );
+
+/** SMSQ_DURABILITY_REPLICAS when it is not `all`. */
+const DURABILITY_REPLICAS_COUNT = intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16), or all (through Sentinel: every replica up)', 'from 0 to 16, or all');
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 
@@ -389,8 +393,18 @@ export const envSchema = z.object({
     })
     .default(DEFAULT_DURABILITY.mode)
     .meta(envDoc({ group: 'durability', description: 'what a claim and an enqueue wait for: `fsync` (a single Redis with `appendfsync always`; refused through Sentinel and on a Cluster master with replicas, warned of on a primary with replicas: a failover may promote a replica lacking the last writes), `replicas` (`WAIT`; the primary with `appendonly yes`, warned of without `appendfsync always`; through Sentinel, a count that includes a replica it promotes first and every replica up), `fsync+replicas` (the mode for Sentinel: both), `waitaof` (Redis ≥ 7.2 with `appendfsync always`), `none`; checked against Redis at start-up ([durability](durability.md))' })),
-  SMSQ_DURABILITY_REPLICAS: intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16)').default(DEFAULT_DURABILITY.replicas)
-    .meta(envDoc({ group: 'durability', description: 'replicas that must confirm in the `replicas`, `fsync+replicas` and `waitaof` modes; through Sentinel at least the replicas up (refused below: a manual `SENTINEL FAILOVER` or a partition leaves the old primary writable with the others, [durability](durability.md#modes-smsq_durability)), so a replica down holds every call until it is back' })),
+  SMSQ_DURABILITY_REPLICAS: z
+    .string()
+    .trim()
+    .transform((v, zctx): number | 'all' => {
+      if (v.toLowerCase() === 'all') return 'all';
+      const count = DURABILITY_REPLICAS_COUNT.safeParse(v);
+      if (count.success) return count.data;
+      for (const issue of count.error.issues) zctx.addIssue({ code: 'custom', message: issue.message });
+      return z.NEVER;
+    })
+    .default(DEFAULT_DURABILITY.replicas)
+    .meta(envDoc({ group: 'durability', description: 'replicas that must confirm in the `replicas`, `fsync+replicas` and `waitaof` modes, a number or `all`. Through Sentinel a number is at least the replicas up (refused below: a manual `SENTINEL FAILOVER` or a partition leaves the old primary writable with the others, [durability](durability.md#modes-smsq_durability)), so a replica down holds every call until it is back; `all` (through Sentinel only) counts every replica up at each check and leaves one out once a majority of the sentinels flag it down, so calls go on after a replica or the old primary\'s host is lost ([durability](durability.md#a-count-that-follows-the-replicas-smsq_durability_replicasall))' })),
   SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', LEAST_DURABILITY_TIMEOUT_MS, 60_000, `SMSQ_DURABILITY_TIMEOUT_MS=1000 (${LEAST_DURABILITY_TIMEOUT_MS}..60000)`).default(DEFAULT_DURABILITY.timeoutMs)
     .meta(envDoc({ group: 'durability', description: `how long a confirmation may take; past it the claim is undone (nothing sent) or the enqueue fails and is withdrawn. In the \`replicas\`, \`fsync+replicas\` and \`waitaof\` modes a claim waits for it before its call, and then for its pacer slot (up to ${PACER_REACH_MS} ms): it must end ${PACER_REACH_MS + CLAIM_HOLD_SLACK_MS} ms before the call deadline, half of \`SMSQ_RECONCILE_SETTLE_MS\` (at most ${defaultCallDeadlineMs(60_000) - PACER_REACH_MS - CLAIM_HOLD_SLACK_MS} with the default 60000). A longer one is refused at start, naming both and which to change` })),
   SMSQ_RETENTION_DAYS: z
@@ -684,7 +698,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     'set both ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or neither',
   );
   pair('SMSQ_DASHBOARD_USER', 'SMSQ_DASHBOARD_PASSWORD', 'set both SMSQ_DASHBOARD_USER and SMSQ_DASHBOARD_PASSWORD, or neither');
-  if ((e.SMSQ_DURABILITY === 'replicas' || e.SMSQ_DURABILITY === 'fsync+replicas') && e.SMSQ_DURABILITY_REPLICAS < 1) {
+  if (e.SMSQ_DURABILITY_REPLICAS === 'all' && (e.SMSQ_DURABILITY === 'replicas' || e.SMSQ_DURABILITY === 'fsync+replicas' || e.SMSQ_DURABILITY === 'waitaof') && parseRedisUrl(e.REDIS_URL).kind !== 'sentinel') {
+    pairLines.push(`SMSQ_DURABILITY_REPLICAS=all counts the replicas up as a majority of the sentinels sees them, and REDIS_URL does not name sentinels. Fix: REDIS_URL=redis+sentinel://… (rediss+sentinel:// in TLS), or SMSQ_DURABILITY_REPLICAS=<the number of replicas that must confirm>`);
+  }
+  if ((e.SMSQ_DURABILITY === 'replicas' || e.SMSQ_DURABILITY === 'fsync+replicas') && e.SMSQ_DURABILITY_REPLICAS === 0) {
     pairLines.push(`SMSQ_DURABILITY_REPLICAS=0 leaves SMSQ_DURABILITY=${e.SMSQ_DURABILITY} nothing to wait for. Fix: SMSQ_DURABILITY_REPLICAS=1, or SMSQ_DURABILITY=fsync for a single Redis that no failover replaces`);
   }
   const durability: ResolvedDurability = { mode: e.SMSQ_DURABILITY, replicas: e.SMSQ_DURABILITY_REPLICAS, timeoutMs: e.SMSQ_DURABILITY_TIMEOUT_MS };

@@ -3,6 +3,7 @@ import { NotDurableError } from '../errors.js';
 import { blockingCommand } from '../queue/blocking-commands.js';
 import { resolveDurability, type DurabilityOptions } from './mode.js';
 import { leaveIfPrimaryMoved } from './primary-moved.js';
+import { countedReplicas, countReplicas, recountSoon } from './replica-count.js';
 
 /**
  * Confirms that the writes sent on one connection since a mark are durable in the configured mode.
@@ -48,7 +49,7 @@ const NO_MARK: WriteMark = Object.freeze({ node: undefined, closes: 0 });
 const RETRY_AFTER_RECONNECT = 'retry once Redis answers again (with the same idempotency key, for an enqueue); nothing was sent on it';
 
 export function createDurabilityBarrier(server: () => Promise<Redis>, opts: DurabilityOptions): DurabilityBarrier {
-  const { mode, replicas, timeoutMs } = resolveDurability(opts);
+  const { mode, replicas: asked, timeoutMs } = resolveDurability(opts);
   if (mode === 'fsync' || mode === 'none') return { mark: async () => NO_MARK, async confirm() {} };
   return {
     async mark() {
@@ -75,20 +76,24 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
         if (redis.status !== 'ready') throw new NotDurableError(what, 'the connection to Redis was lost after the writes, so the confirmation would not cover them', RETRY_AFTER_RECONNECT);
         throw err;
       };
+      // `all`: the count of the last check on this link, or one made now (a link not yet checked).
+      const replicas = asked === 'all' ? (countedReplicas(redis) ?? (await countReplicas(redis).catch(orLost))) : asked;
+      connectionLost();
+      if (replicas < 1) throw new NotDurableError(what, 'no replica is up to confirm it (SMSQ_DURABILITY_REPLICAS=all)', 'bring a replica back; calls wait meanwhile');
       if (mode === 'waitaof') {
         // Not shared as WAIT is: each WAITAOF that blocks has the primary ask the replicas for their
         // fsynced offset, and fewer of them left confirmations waiting for the replicas' once-a-second
         // report on Valkey 8.0 (docs/benchmarks.md, "Durability modes").
         const [local, remote] = (await blockingCommand(redis, redis.call('WAITAOF', 1, replicas, timeoutMs)).catch(orLost)) as [number, number];
         connectionLost();
-        if (remote < replicas) fallenShort(redis);
+        if (remote < replicas) fallenShort(redis, asked === 'all');
         if (local < 1 || remote < replicas) throw new NotDurableError(what, `WAITAOF: fsynced locally ${local}, on ${remote} of ${replicas} replica(s) within ${timeoutMs} ms`);
         return;
       }
       const acked = (await sharedConfirmation(redis, ['WAIT', replicas, timeoutMs]).catch(orLost)) as number;
       connectionLost();
       if (acked < replicas) {
-        fallenShort(redis);
+        fallenShort(redis, asked === 'all');
         throw new NotDurableError(what, `WAIT: ${acked} of ${replicas} replica(s) confirmed within ${timeoutMs} ms`);
       }
     },
@@ -97,11 +102,13 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
 
 /**
  * A confirmation fell short on `redis`: if it is on a primary the sentinels have replaced (a
- * manual failover leaves the old one writable for some 10 s), move it to the promoted one now.
+ * manual failover leaves the old one writable for some 10 s), move it to the promoted one now;
+ * with `all`, count the replicas again (a replica the sentinels now flag down stops holding calls).
  * Not awaited: the refusal is said at once, and a sentinel slow to answer holds no one.
  */
-function fallenShort(redis: Redis): void {
+function fallenShort(redis: Redis, recount: boolean): void {
   leaveIfPrimaryMoved(redis).catch(() => {});
+  if (recount) recountSoon(redis);
 }
 
 /** A connection's WAIT (one per arguments): the one out, and the one that will follow it. */

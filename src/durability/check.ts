@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { describeProblems, judgeDurability, usesWait, type DurabilityOptions, type RedisDurabilityFacts } from './mode.js';
 import { probeRedisDurability } from './probe.js';
 import { askSentinels } from './sentinel-replicas.js';
+import { countReplicas } from './replica-count.js';
 
 /**
  * The check of workers and producers, at start-up and again later (watch.ts, the producer's
@@ -16,7 +17,10 @@ export async function checkRedisDurability(redis: Redis, opts: DurabilityOptions
   // check, as the other facts are, since replicas and their priorities change under a running process.
   const probed = await probeRedisDurability(redis);
   const sentinels = await askSentinels(redis, usesWait(opts.mode));
-  const facts = { ...probed, promotion: sentinels?.promotion };
+  // `all` stands for the replicas up now, as a majority of the sentinels sees them (replica-count.ts).
+  const following = usesWait(opts.mode) && 'replicas' in opts && opts.replicas === 'all' && probed.failover === 'sentinel';
+  const replicasToConfirm = following ? await countReplicas(redis, probed.connectedReplicas) : undefined;
+  const facts = { ...probed, promotion: sentinels?.promotion, replicasToConfirm };
   const problems = judgeDurability(opts, facts);
   const refused = problems.filter((p) => p.severity === 'refuse');
   if (refused.length) throw new RedisNotDurableError(opts.mode, describeProblems(refused));

@@ -46,8 +46,12 @@ export type DurabilityOptions =
   | {
       /** `replicas` (WAIT), `fsync+replicas` (both), `waitaof` (WAITAOF, Redis ≥ 7.2). */
       mode: 'replicas' | 'fsync+replicas' | 'waitaof';
-      /** Replicas that must confirm a write. Default 1. */
-      replicas?: number;
+      /**
+       * Replicas that must confirm a write. Default 1. `'all'` (through Sentinel only): every
+       * replica up, counted again at each check, a replica left out only once a majority of the
+       * sentinels flag it down (replica-count.ts).
+       */
+      replicas?: number | 'all';
       /** How long a confirmation may take before the write counts as not durable (ms). Default 1000. */
       timeoutMs?: number;
     };
@@ -55,8 +59,8 @@ export type DurabilityOptions =
 /** {@link DurabilityOptions} with every default applied: what the barrier and the checks read. */
 export interface ResolvedDurability {
   mode: DurabilityMode;
-  /** Replicas that must confirm a write in the `replicas`, `fsync+replicas` and `waitaof` modes. */
-  replicas: number;
+  /** Replicas that must confirm a write in the `replicas`, `fsync+replicas` and `waitaof` modes; `all`: every replica up. */
+  replicas: number | 'all';
   /** How long a confirmation may take before the write counts as not durable (ms). */
   timeoutMs: number;
 }
@@ -105,6 +109,8 @@ export interface RedisDurabilityFacts {
    * the modes that WAIT). `undefined` when smsq reaches Redis without Sentinel.
    */
   promotion?: PromotionFacts;
+  /** With `replicas: 'all'`, the replicas counted now (replica-count.ts); 0 when none is up. */
+  replicasToConfirm?: number;
 }
 
 
@@ -126,7 +132,10 @@ export function confirmationWaitMs(durability: ResolvedDurability): number {
 
 /** The problems that keep `opts` from holding on a Redis with these facts (empty: it holds). */
 export function judgeDurability(asked: DurabilityOptions, facts: RedisDurabilityFacts): DurabilityProblem[] {
-  const opts = resolveDurability(asked);
+  const resolved = resolveDurability(asked);
+  const follows = resolved.replicas === 'all';
+  // `all` is judged as the count it stands for now.
+  const opts = { ...resolved, replicas: resolved.replicas === 'all' ? (facts.replicasToConfirm ?? 0) : resolved.replicas };
   const problems: DurabilityProblem[] = [];
   const strict = opts.mode !== 'none';
   if (facts.role !== 'master') {
@@ -225,6 +234,13 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
     }
   }
   // A WAIT mode told to wait for no replica (the Node API's `replicas: 0`; the env refuses it) waits for none as fsync does.
+  if (follows && usesWait(opts.mode)) {
+    const refusal = judgeFollowing(opts.mode, facts);
+    if (refusal) {
+      problems.push(refusal);
+      return problems;
+    }
+  }
   if (opts.mode === 'fsync' || (usesWait(opts.mode) && opts.replicas === 0)) {
     const failover = failoverWithoutWait(facts, opts.mode);
     if (failover) problems.push(failover);
@@ -233,19 +249,51 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
     problems.push({ severity: 'refuse', what: `WAITAOF needs Redis 7.2 or later; this one is ${facts.version}`, fix: `use ${mention('durability.mode', 'fsync')} (appendfsync always) or replicas, or upgrade Redis` });
   }
   if (usesWait(opts.mode) && facts.connectedReplicas < opts.replicas) {
-    problems.push({
+    problems.push(follows ? waitingForListed(opts.mode, opts.replicas, facts.connectedReplicas) : {
       severity: 'refuse',
       what: `${facts.connectedReplicas} replica(s) connected, but ${mention('durability.mode', opts.mode)} waits for ${opts.replicas}: every write would time out`,
       fix: `connect ${opts.replicas} replica(s), or lower ${mention('durability.replicas')}`,
     });
   }
-  if (usesWait(opts.mode) && facts.failover === 'sentinel') {
+  // `all` counts every replica up by construction.
+  if (usesWait(opts.mode) && facts.failover === 'sentinel' && !follows) {
     const leftWritable = judgeLeftWritable(opts.mode, opts.replicas, facts.promotion, facts.connectedReplicas);
     if (leftWritable) problems.push(leftWritable);
   }
   const promotion = usesWait(opts.mode) && facts.promotion ? judgePromotion(opts.mode, opts.replicas, facts.promotion, replicasToCount(facts.promotion, facts.connectedReplicas)) : undefined;
   if (promotion) problems.push(promotion);
   return problems;
+}
+
+/**
+ * `SMSQ_DURABILITY_REPLICAS=all` needs the sentinels (a majority of them decides when a replica
+ * stops counting) and a replica up to confirm writes.
+ */
+function judgeFollowing(mode: DurabilityMode, facts: RedisDurabilityFacts): DurabilityProblem | undefined {
+  if (facts.failover !== 'sentinel') {
+    return {
+      severity: 'refuse',
+      what: `${mention('durability.replicas', 'all')} counts the replicas up as a majority of the sentinels sees them, and smsq does not reach this Redis through Sentinel`,
+      fix: `give ${mention('redis')} as a redis+sentinel:// URL, or a number: ${mention('durability.replicas', Math.max(1, facts.connectedReplicas))} (the replicas connected now, INFO connected_slaves:${facts.connectedReplicas})`,
+    };
+  }
+  if ((facts.replicasToConfirm ?? 0) < 1) {
+    return {
+      severity: 'refuse',
+      what: `no replica is up to confirm a write (${mention('durability.mode', mode)} with ${mention('durability.replicas', 'all')}; INFO connected_slaves:${facts.connectedReplicas}, and the sentinels list none up)`,
+      fix: 'bring a replica back (REPLICAOF the primary); calls wait meanwhile',
+    };
+  }
+  return undefined;
+}
+
+/** `all` counts a replica the sentinels list up that is not attached to the primary (resyncing, or down and not yet flagged). */
+function waitingForListed(mode: DurabilityMode, count: number, connected: number): DurabilityProblem {
+  return {
+    severity: 'refuse',
+    what: `${count} replica(s) are up as the sentinels list them, but ${connected} connected to the primary (INFO connected_slaves:${connected}): with ${mention('durability.mode', mode)} and ${mention('durability.replicas', 'all')} every write would time out until they attach, or until a majority of the sentinels flag the others down (their down-after-milliseconds)`,
+    fix: 'wait: calls go on once the replicas attach (a replica resyncing) or are flagged down; see SENTINEL REPLICAS <name> for their flags',
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
 import { DroppableRedis } from '../queue/droppable-redis.js';
 import { askEachSentinel } from './sentinel-ask.js';
+import { linkAddress, namesLink } from './node-address.js';
 
 /** The least time between two questions to the sentinels for one connection (ms). */
 export const PRIMARY_ASK_GAP_MS = 1000;
@@ -33,35 +32,19 @@ export async function leaveIfPrimaryMoved(redis: Redis): Promise<boolean> {
   if (last !== undefined && now - last < PRIMARY_ASK_GAP_MS) return false;
   lastAsked.set(redis, now);
   const link = redis.stream;
-  const on = link ? { address: plainAddress(link.remoteAddress), port: link.remotePort } : undefined;
-  if (!on?.address || on.port === undefined) return false;
+  const on = linkAddress(link);
+  if (!on) return false;
   if (asking.has(redis)) return false;
   asking.add(redis);
   const asked = await askEachSentinel(redis, (client, name) => client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)).finally(() => asking.delete(redis));
   // No sentinel answered, or none knows the name: nothing says the primary moved.
   if (!asked || !('answer' in asked) || !Array.isArray(asked.answer) || asked.answer.length < 2) return false;
   const [host, port] = (asked.answer as unknown[]).map(String) as [string, string];
-  const named = await addressesOf(host);
-  if (named.length === 0 || (Number(port) === on.port && named.includes(on.address))) return false;
+  // The node the link is on, or a host that does not resolve here (ioredis could not reach it either).
+  if ((await namesLink(host, port, on)) !== false) return false;
   // Only the link the question was about: one made since reached whatever the sentinels named then.
   if (redis.stream !== link || redis.status !== 'ready') return false;
   if (redis instanceof DroppableRedis) redis.dropLink();
   else redis.disconnect(true);
   return true;
-}
-
-/** A socket's IPv4 address as Sentinel names it, not as an IPv4-mapped IPv6 one. */
-function plainAddress(address: string | undefined): string | undefined {
-  return address?.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-}
-
-/** The addresses a sentinel's `host` stands for (a sentinel with `announce-hostnames` names hosts). */
-async function addressesOf(host: string): Promise<string[]> {
-  if (isIP(host)) return [host];
-  try {
-    return (await lookup(host, { all: true })).map((a) => plainAddress(a.address) ?? a.address);
-  } catch {
-    // Unresolvable here: ioredis could not reach it either; the link stays where it is.
-    return [];
-  }
 }

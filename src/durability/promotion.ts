@@ -99,6 +99,6 @@ export function judgeLeftWritable(mode: string, waitFor: number, facts: Promotio
   return {
     severity: 'refuse',
     what: `${mention('durability.mode', mode)} waits for ${waitFor} replica(s), and ${needed} replicas are up (${named}${attached}): a manual SENTINEL FAILOVER, or a network partition that leaves the old primary with some of its replicas, leaves the old primary writable with the replicas not promoted, and writes they confirm are lost when Sentinel points them at the promoted replica`,
-    fix: `${mention('durability.replicas', needed)}, so that every confirmation includes the replica Sentinel promotes (a replica down then holds every call until it is back)`,
+    fix: `${mention('durability.replicas', needed)}, so that every confirmation includes the replica Sentinel promotes (a replica down then holds every call until it is back), or ${mention('durability.replicas', 'all')} (every replica up, one that a majority of the sentinels flag down left out)`,
   };
 }

@@ -15,31 +15,51 @@ export async function askEachSentinel<T>(redis: Redis, ask: (client: Redis, name
   const { sentinels, name } = redis.options;
   if (!sentinels?.length || !name) return undefined;
   const failures: string[] = [];
-  const answerMs = connectTimeoutOf(redis);
   for (const sentinel of sentinels) {
-    const address = `${sentinel.host ?? 'localhost'}:${sentinel.port ?? 26379}`;
-    const client = new Redis({
-      ...sentinelClientOptions(redis.options, sentinel),
-      connectTimeout: answerMs,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => {}); // said below, by the failure of its command
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const asked = client.connect().then(() => ask(client, name));
-      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${answerMs} ms`)), answerMs)));
-      return { answer: await Promise.race([asked, late]), sentinel: address };
-    } catch (err) {
-      failures.push(`${address}: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      clearTimeout(timer);
-      client.disconnect();
-    }
+    const asked = await askSentinel(redis, sentinel, name, ask);
+    if ('answer' in asked) return asked;
+    failures.push(asked.unanswered);
   }
   return { unanswered: failures.join('; ') };
+}
+
+/**
+ * Asks every sentinel the connection lists, all at once, each within the connection's connect
+ * timeout: one answer (or why none came) per sentinel, in the list's order. Undefined for a
+ * connection made without Sentinel. For a question whose answer needs a majority of the sentinels
+ * to agree (replica-count.ts), where the first sentinel that answers may be on the minority side
+ * of a partition.
+ */
+export async function askAllSentinels<T>(redis: Redis, ask: (client: Redis, name: string) => Promise<T>): Promise<SentinelAnswer<T>[] | undefined> {
+  const { sentinels, name } = redis.options;
+  if (!sentinels?.length || !name) return undefined;
+  return Promise.all(sentinels.map((sentinel) => askSentinel(redis, sentinel, name, ask)));
+}
+
+/** One sentinel's answer to `ask`, on a short connection of its own, within the connect timeout. */
+async function askSentinel<T>(redis: Redis, sentinel: Partial<SentinelAddress>, name: string, ask: (client: Redis, name: string) => Promise<T>): Promise<SentinelAnswer<T>> {
+  const address = `${sentinel.host ?? 'localhost'}:${sentinel.port ?? 26379}`;
+  const answerMs = connectTimeoutOf(redis);
+  const client = new Redis({
+    ...sentinelClientOptions(redis.options, sentinel),
+    connectTimeout: answerMs,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {}); // said by the failure of its command
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const asked = client.connect().then(() => ask(client, name));
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${answerMs} ms`)), answerMs)));
+    return { answer: await Promise.race([asked, late]), sentinel: address };
+  } catch (err) {
+    return { unanswered: `${address}: ${err instanceof Error ? err.message : String(err)}` };
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
 }
 
 /**

@@ -42,7 +42,7 @@ export async function askSentinels(redis: Redis, replicas: boolean): Promise<Sen
 }
 
 /** SENTINEL REPLICAS, or SLAVES on a sentinel older than Redis 5 that knows only that name. */
-async function listReplicas(client: Redis, name: string): Promise<unknown> {
+export async function listReplicas(client: Redis, name: string): Promise<unknown> {
   try {
     return await client.call('SENTINEL', 'REPLICAS', name);
   } catch (err) {
@@ -51,7 +51,7 @@ async function listReplicas(client: Redis, name: string): Promise<unknown> {
   }
 }
 
-function parseReplicas(reply: unknown): SentinelReplica[] {
+export function parseReplicas(reply: unknown): SentinelReplica[] {
   if (!Array.isArray(reply)) return [];
   return reply.map((entry: unknown) => {
     const fields = new Map<string, string>();

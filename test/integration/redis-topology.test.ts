@@ -214,6 +214,43 @@ describe('Redis Sentinel failover', () => {
 });
 
 
+describe('Redis Sentinel failover with SMSQ_DURABILITY_REPLICAS=all', () => {
+  let deployment: SentinelDeployment;
+  beforeAll(async () => {
+    deployment = await startSentinelDeployment({ downAfterMs: 1000, failoverTimeoutMs: 3000 });
+    await deployment.addReplica();
+  }, 60_000);
+  afterAll(async () => {
+    await deployment?.stop();
+  });
+
+  it("the primary's host dies with two replicas and is not replaced: workers go on with the one replica left, every recipient accepted exactly once", async () => {
+    // With a number (2 here, the replicas up) the promoted replica, with one replica, confirmed
+    // nothing until the dead node came back (test/integration/sentinel-replicas-all.test.ts).
+    const durability: DurabilityOptions = { mode: 'fsync+replicas', replicas: 'all', timeoutMs: 300 };
+    const h = await createHarness({ label: 'failover-all', redisUrl: deployment.url, emulator: { latencyMs: 80 }, durability });
+    harnesses.push(h);
+    await startWorkerProcess(h, deployment.url, durability);
+    await startWorkerProcess(h, deployment.url, durability);
+    const sender = keepSending(h, 13860000000, 5);
+    await waitFor(() => h.emulator.accepted().length >= 20, 'calls accepted before the failover', 20_000);
+    const oldPort = deployment.primary.port;
+    await deployment.primary.kill();
+    const acceptedAtKill = h.emulator.accepted().length;
+    await deployment.waitForPromotion(oldPort);
+    const acknowledgedAtPromotion = sender.acknowledged.length;
+    await waitFor(() => sender.acknowledged.length >= acknowledgedAtPromotion + 5, 'sends acknowledged by the new primary, no replica added', 20_000);
+    await waitFor(() => h.emulator.accepted().length > acceptedAtKill + 10, 'calls accepted after the failover', 20_000);
+    await sender.stop();
+    for (const { error } of sender.refused) expect((error as { code?: string }).code).toMatch(/^SMSQ_(NOT_DURABLE|REDIS_UNAVAILABLE|REDIS_NOT_DURABLE)$/);
+    const phones = sender.acknowledged.flatMap((s) => s.phones);
+    await allAccepted(h, sender.acknowledged.map((s) => s.sendId), phones.length);
+    const per = acceptedPerPhone(h);
+    expect([...per.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(phones.filter((p) => per.get(p) !== 1)).toEqual([]);
+  }, 90_000);
+});
+
 /**
  * Kills the primary while its replication stream is held in its proxy (the replica lags for real:
  * it never gets those bytes) and waits for the sentinels to promote the replica. Returns the

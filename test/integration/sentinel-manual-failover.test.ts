@@ -20,6 +20,7 @@ import { EXIT } from '../../src/errors.js';
 import { startSentinelDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
 import type { Clock } from '../../src/clock.js';
 import { waitFor } from '../support/wait.js';
+import { roleOf, sendThroughManualFailover } from '../support/sentinel-failover.js';
 
 const PREFIX = '{manual-failover}';
 let deployment: SentinelDeployment | undefined;
@@ -44,64 +45,6 @@ function expectLeftWritableRefusal(refused: { code?: string; message: string } |
     /`durability\.mode: "fsync\+replicas"` waits for 1 replica\(s\), and 2 replicas are up \(the sentinels list .*\): a manual SENTINEL FAILOVER, or a network partition that leaves the old primary with some of its replicas, leaves the old primary writable with the replicas not promoted, and writes they confirm are lost when Sentinel points them at the promoted replica\. Fix: `durability\.replicas: 2`, so that every confirmation includes the replica Sentinel promotes \(a replica down then holds every call until it is back\)/,
   );
   for (const port of ports) expect(refused?.message).toContain(`127.0.0.1:${port}`);
-}
-
-/** The role a data node answers (`master`, `slave`), or why it did not answer. */
-async function roleOf(node: RedisNode): Promise<string> {
-  const client = node.admin();
-  try {
-    await client.connect();
-    return ((await client.call('ROLE')) as [string])[0];
-  } catch (err) {
-    return String(err);
-  } finally {
-    client.disconnect();
-  }
-}
-
-/**
- * Sends in a tight loop (`lanes` at a time) while a sentinel runs `SENTINEL FAILOVER`, until the old
- * primary has been converted to a replica; returns the sends acknowledged and the refusals' codes.
- */
-async function sendThroughManualFailover(d: SentinelDeployment, producer: Producer, lanes = 4): Promise<{ acked: string[]; refused: string[] }> {
-  const acked: string[] = [];
-  const refused: string[] = [];
-  let stop = false;
-  let n = 0;
-  const lane = async () => {
-    while (!stop) {
-      const phone = String(13800000000 + n++);
-      await sendNotification(producer, phone).then(
-        (r) => void acked.push(r.sendId),
-        async (err: unknown) => {
-          refused.push((err as { code?: string }).code ?? String(err));
-          // A refusal made without I/O (the link down, reconnecting) must not starve the reconnect's timer.
-          await new Promise((r) => setTimeout(r, 10));
-        },
-      );
-    }
-  };
-  const running = Array.from({ length: lanes }, lane);
-  try {
-    await waitFor(() => acked.length >= 20, 'sends acknowledged before the failover', 20_000);
-    const old = d.primary;
-    const sentinel = d.sentinels[0]!.admin();
-    try {
-      await sentinel.connect();
-      await sentinel.call('SENTINEL', 'FAILOVER', d.masterName);
-    } finally {
-      sentinel.disconnect();
-    }
-    await d.waitForPromotion(old.port, 20_000);
-    // Sentinel converts the old primary some 8-18 s after it saw the promotion (4 hello periods and
-    // an INFO): until then it takes writes.
-    await waitFor(async () => (await roleOf(old)) === 'slave', 'the old primary converted to a replica', 30_000, 200);
-    await new Promise((r) => setTimeout(r, 1000));
-  } finally {
-    stop = true;
-  }
-  await Promise.all(running);
-  return { acked, refused };
 }
 
 describe('a manual SENTINEL FAILOVER with two replicas, the old primary writable meanwhile', () => {

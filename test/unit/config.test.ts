@@ -62,7 +62,7 @@ describe('loadConfig', () => {
       SMSQ_RECONCILE_SETTLE_MS: '1000 to 3600000',
       SMSQ_CLOCK_SKEW_WARN_MS: '100 to 3600000',
       SMSQ_ACCOUNT_RECHECK_MS: '0 to 86400000',
-      SMSQ_DURABILITY_REPLICAS: '0 to 16',
+      SMSQ_DURABILITY_REPLICAS: '0 to 16, or all',
       SMSQ_DURABILITY_TIMEOUT_MS: '10 to 60000',
       SMSQ_CATALOG_CACHE_MS: '0 to 86400000',
       SMSQ_RECEIPT_WINDOW_HOURS: '1 to 720',
@@ -83,6 +83,16 @@ describe('loadConfig', () => {
     // The other numbers in a variable say their ranges too.
     expect(errorOf({ SMSQ_AUTOPAUSE: '0:0.5' }).lines[0]).toMatch(/^SMSQ_AUTOPAUSE="0:0\.5" must be CHUNKS:RATIO \(CHUNKS 1\.\.9999, RATIO 0\.\.1\) or off\. Fix: /);
     expect(errorOf({ SMSQ_RECEIPT_LOOKUPS: 'marketing=sample:2' }).lines[0]).toMatch(/which is not kind=all\|none\|sample:RATE \(RATE 0\.\.1\)\. Fix: /);
+  });
+
+  it('SMSQ_DURABILITY_REPLICAS=all (any case) is taken through Sentinel and refused with another REDIS_URL, naming both fixes', () => {
+    const sentinel = 'redis+sentinel://127.0.0.1:26379/mymaster';
+    expect(loadConfig({ REDIS_URL: sentinel, SMSQ_DURABILITY: 'fsync+replicas', SMSQ_DURABILITY_REPLICAS: ' All ' }).durability).toEqual({ mode: 'fsync+replicas', replicas: 'all', timeoutMs: 1000 });
+    expect(errorOf({ REDIS_URL: 'redis://127.0.0.1:6379', SMSQ_DURABILITY: 'waitaof', SMSQ_DURABILITY_REPLICAS: 'all' }).lines).toEqual([
+      'SMSQ_DURABILITY_REPLICAS=all counts the replicas up as a majority of the sentinels sees them, and REDIS_URL does not name sentinels. Fix: REDIS_URL=redis+sentinel://… (rediss+sentinel:// in TLS), or SMSQ_DURABILITY_REPLICAS=<the number of replicas that must confirm>',
+    ]);
+    // Unused by fsync: not refused there.
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SMSQ_DURABILITY_REPLICAS: 'all' }).durability.mode).toBe('fsync');
   });
 
   it('retention per kind: defaults, one number for every kind, kind=DAYS, and refusals that name the fix', () => {

@@ -75,7 +75,7 @@ describe('judgeLeftWritable: a failover that leaves the old primary writable wit
     expect(inEnvironmentTerms(problem?.what ?? '')).toBe(
       'SMSQ_DURABILITY=fsync+replicas waits for 1 replica(s), and 2 replicas are up (the sentinels list 10.0.0.0:6380, 10.0.0.1:6381): a manual SENTINEL FAILOVER, or a network partition that leaves the old primary with some of its replicas, leaves the old primary writable with the replicas not promoted, and writes they confirm are lost when Sentinel points them at the promoted replica',
     );
-    expect(inEnvironmentTerms(problem?.fix ?? '')).toBe('SMSQ_DURABILITY_REPLICAS=2, so that every confirmation includes the replica Sentinel promotes (a replica down then holds every call until it is back)');
+    expect(inEnvironmentTerms(problem?.fix ?? '')).toBe('SMSQ_DURABILITY_REPLICAS=2, so that every confirmation includes the replica Sentinel promotes (a replica down then holds every call until it is back), or SMSQ_DURABILITY_REPLICAS=all (every replica up, one that a majority of the sentinels flag down left out)');
     expect(left(2, [at(6380, 100), at(6381, 100)])).toBeUndefined();
     expect(left(1, [at(6380, 100)])).toBeUndefined();
     expect(left(2, [at(6380, 100), at(6381, 100), at(6382, 0)])?.fix).toMatch(/^`durability\.replicas: 3`,/);

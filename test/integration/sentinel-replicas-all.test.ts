@@ -1,0 +1,137 @@
+/**
+ * SMSQ_DURABILITY_REPLICAS=all through Sentinel, with a primary, two replicas and three sentinels.
+ * A fixed count must cover every replica up (a manual failover leaves the old primary writable with
+ * the others: sentinel-manual-failover.test.ts), and then it cannot follow a replica gone for good:
+ * when the primary's host died, the promoted replica had one replica fewer, WAIT 2 was never met,
+ * and every call was held until the dead node came back or an operator lowered the setting. `all`
+ * counts every replica up at each check and leaves one out once a majority of the sentinels flag it
+ * down (src/durability/replica-count.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DurabilityOptions } from '../../src/durability/mode.js';
+import type { Producer } from '../../producers/producer.js';
+import { refusalOf, sendNotification, statusAfterFailover, withProducerOn } from '../support/producer-session.js';
+import { createProducerConnection } from '../support/redis.js';
+import { startSentinelDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
+import { sendThroughManualFailover } from '../support/sentinel-failover.js';
+import { waitFor } from '../support/wait.js';
+
+const PREFIX = '{replicas-all}';
+const ALL: DurabilityOptions = { mode: 'fsync+replicas', replicas: 'all', timeoutMs: 1000 };
+const TWO: DurabilityOptions = { mode: 'fsync+replicas', replicas: 2, timeoutMs: 1000 };
+let deployment: SentinelDeployment | undefined;
+let nodes: RedisNode[] = [];
+beforeAll(async () => {
+  deployment = await startSentinelDeployment({ downAfterMs: 2500, failoverTimeoutMs: 5000 });
+  nodes = [deployment.primary, deployment.replica, await deployment.addReplica()];
+}, 60_000);
+afterAll(async () => {
+  await deployment?.stop();
+});
+
+const withProducer = (d: SentinelDeployment, durability: DurabilityOptions, use: (producer: Producer) => Promise<void>) =>
+  withProducerOn(createProducerConnection(d.url, durability), { prefix: PREFIX, durability }, use);
+
+/** Sends in `lanes` loops until `stop()`, noting when each began and what it ended with. */
+function sendingLoops(producer: Producer, first: number, lanes = 2) {
+  const outcomes: { startedAt: number; sendId?: string; code?: string }[] = [];
+  let stopped = false;
+  let n = 0;
+  const lane = async () => {
+    while (!stopped) {
+      const startedAt = Date.now();
+      await sendNotification(producer, String(first + n++)).then(
+        (r) => void outcomes.push({ startedAt, sendId: r.sendId }),
+        async (err: unknown) => {
+          outcomes.push({ startedAt, code: (err as { code?: string }).code ?? String(err) });
+          await new Promise((r) => setTimeout(r, 50));
+        },
+      );
+    }
+  };
+  const running = Array.from({ length: lanes }, lane);
+  return {
+    outcomes,
+    acked: () => outcomes.filter((o) => o.sendId !== undefined),
+    stop: async () => {
+      stopped = true;
+      await Promise.all(running);
+    },
+  };
+}
+
+describe('SMSQ_DURABILITY_REPLICAS=all through Sentinel', () => {
+  it('a manual SENTINEL FAILOVER with two replicas loses no acknowledged send (the count covers both, as 2 does)', async () => {
+    const d = deployment as SentinelDeployment;
+    await withProducer(d, ALL, async (producer) => {
+      const { acked, refused } = await sendThroughManualFailover(d, producer);
+      expect(refused.length, 'sends refused while the old primary was left writable').toBeGreaterThan(0);
+      for (const code of refused) expect(code).toMatch(/^SMSQ_(NOT_DURABLE|REDIS_UNAVAILABLE|REDIS_NOT_DURABLE)$/);
+      const missing = [];
+      for (const sendId of acked) if ((await statusAfterFailover(producer, sendId)) !== 'found') missing.push(sendId);
+      console.log(`all: ${acked.length} acknowledged, ${refused.length} refused (${[...new Set(refused)].join(', ')}), ${missing.length} acknowledged and missing`);
+      expect(missing).toEqual([]);
+    });
+  }, 90_000);
+
+  it("the primary's host dies for good: with `all` sends are acknowledged again on the promoted primary; with 2 every one is refused until the dead node is back", async () => {
+    const d = deployment as SentinelDeployment;
+    // Both replicas attached to the primary now (the one converted by the test before has resynced).
+    await waitFor(async () => (await d.primaryPort()) > 0 && (await infoReplicas(d, nodes)) === 2, 'two replicas attached', 30_000, 200);
+    await withProducer(d, ALL, async (following) => {
+      await withProducer(d, TWO, async (fixed) => {
+        const byAll = sendingLoops(following, 13700000000);
+        const byTwo = sendingLoops(fixed, 13710000000);
+        try {
+          await waitFor(() => byAll.acked().length >= 10 && byTwo.acked().length >= 10, 'sends acknowledged by both before the crash', 20_000);
+          const oldPort = await d.primaryPort();
+          const old = nodes.find((n) => n.port === oldPort) as RedisNode;
+          await old.kill();
+          await d.waitForPromotion(oldPort, 30_000);
+          const promotedAt = Date.now();
+          await waitFor(() => byAll.outcomes.some((o) => o.sendId && o.startedAt >= promotedAt), 'a send begun after the promotion acknowledged with `all`', 30_000, 20);
+          const resumedAt = Date.now();
+          // As long again for the fixed count, to show it still holds.
+          await new Promise((r) => setTimeout(r, Math.max(5000, resumedAt - promotedAt)));
+          await byAll.stop();
+          await byTwo.stop();
+          const twoAfter = byTwo.outcomes.filter((o) => o.startedAt >= promotedAt);
+          console.log(
+            `all: acknowledged again ${resumedAt - promotedAt} ms after the promotion; 2: ${twoAfter.filter((o) => o.sendId).length} of ${twoAfter.length} sends acknowledged since (${[...new Set(twoAfter.map((o) => o.code ?? 'acknowledged'))].join(', ')})`,
+          );
+          expect(twoAfter.filter((o) => o.sendId), 'sends acknowledged with SMSQ_DURABILITY_REPLICAS=2 after the promotion').toEqual([]);
+          expect(twoAfter.length).toBeGreaterThan(0);
+          const missing = [];
+          for (const o of [...byAll.acked(), ...byTwo.acked()]) if ((await statusAfterFailover(following, o.sendId as string)) !== 'found') missing.push(o.sendId);
+          expect(missing, 'sends acknowledged and missing').toEqual([]);
+        } finally {
+          await byAll.stop();
+          await byTwo.stop();
+        }
+      });
+    });
+  }, 120_000);
+
+  it('a replica flagged down by a majority of the sentinels is left out: a new producer on the primary with one replica left is accepted', async () => {
+    const d = deployment as SentinelDeployment;
+    await withProducer(d, ALL, async (producer) => {
+      expect(await refusalOf(sendNotification(producer, '13720000000'))).toBeUndefined();
+    });
+  }, 30_000);
+});
+
+/** The primary's `connected_slaves` as it says it. */
+async function infoReplicas(d: SentinelDeployment, all: RedisNode[]): Promise<number> {
+  const port = await d.primaryPort();
+  const primary = all.find((n) => n.port === port);
+  if (!primary) return -1;
+  const client = primary.admin();
+  try {
+    await client.connect();
+    return Number(/connected_slaves:(\d+)/.exec(await client.info('replication'))?.[1] ?? -1);
+  } catch {
+    return -1;
+  } finally {
+    client.disconnect();
+  }
+}

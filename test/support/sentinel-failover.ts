@@ -1,0 +1,64 @@
+/** Steps of a manual Sentinel failover under a producer's load, for the tests that run one. */
+import type { Producer } from '../../producers/producer.js';
+import { sendNotification } from './producer-session.js';
+import type { RedisNode, SentinelDeployment } from './redis-topology.js';
+import { waitFor } from './wait.js';
+
+/** The role a data node answers (`master`, `slave`), or why it did not answer. */
+export async function roleOf(node: RedisNode): Promise<string> {
+  const client = node.admin();
+  try {
+    await client.connect();
+    return ((await client.call('ROLE')) as [string])[0];
+  } catch (err) {
+    return String(err);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Sends in a tight loop (`lanes` at a time) while a sentinel runs `SENTINEL FAILOVER`, until the old
+ * primary has been converted to a replica; returns the sends acknowledged and the refusals' codes.
+ */
+export async function sendThroughManualFailover(d: SentinelDeployment, producer: Producer, lanes = 4): Promise<{ acked: string[]; refused: string[] }> {
+  const acked: string[] = [];
+  const refused: string[] = [];
+  let stop = false;
+  let n = 0;
+  const lane = async () => {
+    while (!stop) {
+      const phone = String(13800000000 + n++);
+      await sendNotification(producer, phone).then(
+        (r) => void acked.push(r.sendId),
+        async (err: unknown) => {
+          refused.push((err as { code?: string }).code ?? String(err));
+          // A refusal made without I/O (the link down, reconnecting) must not starve the reconnect's timer.
+          await new Promise((r) => setTimeout(r, 10));
+        },
+      );
+    }
+  };
+  const running = Array.from({ length: lanes }, lane);
+  try {
+    await waitFor(() => acked.length >= 20, 'sends acknowledged before the failover', 20_000);
+    const old = d.primary;
+    const sentinel = d.sentinels[0]!.admin();
+    try {
+      await sentinel.connect();
+      await sentinel.call('SENTINEL', 'FAILOVER', d.masterName);
+    } finally {
+      sentinel.disconnect();
+    }
+    await d.waitForPromotion(old.port, 20_000);
+    // Sentinel converts the old primary some 8-18 s after it saw the promotion (4 hello periods and
+    // an INFO): until then it takes writes.
+    await waitFor(async () => (await roleOf(old)) === 'slave', 'the old primary converted to a replica', 30_000, 200);
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    stop = true;
+  }
+  await Promise.all(running);
+  return { acked, refused };
+}
+
