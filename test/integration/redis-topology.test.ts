@@ -175,44 +175,16 @@ describe('Redis Sentinel failover', () => {
   });
 
   it('the primary is SIGKILLed mid-run: workers and producers follow the promoted replica, every recipient accepted exactly once', async () => {
-    // Answers take 80 ms, so calls are in flight when the primary dies. fsync+replicas, the mode
-    // for Sentinel: fsync alone is refused there (a failover may promote a replica lacking the
-    // last writes); the replica confirms each one.
+    // fsync+replicas, the mode for Sentinel: fsync alone is refused there (a failover may promote a
+    // replica lacking the last writes); the replica confirms each one.
     const durability: DurabilityOptions = { mode: 'fsync+replicas', replicas: 1, timeoutMs: 300 };
-    const h = await createHarness({ label: 'failover', redisUrl: deployment.url, emulator: { latencyMs: 80 }, durability });
-    harnesses.push(h);
-    await startWorkerProcess(h, deployment.url, durability);
-    await startWorkerProcess(h, deployment.url, durability);
-    const sender = keepSending(h, 13850000000, 5);
-    await waitFor(() => h.emulator.accepted().length >= 20, 'calls accepted before the failover', 20_000);
-
-    const oldPort = deployment.primary.port;
-    await deployment.primary.kill();
-    const acceptedAtKill = h.emulator.accepted().length;
-
-    expect(await deployment.waitForPromotion(oldPort)).toBe(deployment.replica.port);
-    // A replacement replica joins the new primary (the mode waits for one); sends go on after
-    // the promotion, through the same producer connection.
-    await deployment.addReplica();
-    const acknowledgedAtPromotion = sender.acknowledged.length;
-    await waitFor(() => sender.acknowledged.length >= acknowledgedAtPromotion + 5, 'sends acknowledged by the new primary', 20_000);
-    await waitFor(() => h.emulator.accepted().length > acceptedAtKill + 10, 'calls accepted after the failover', 20_000);
-    await sender.stop();
-
-    // A producer call made while no primary answers fails at once (SMSQ_REDIS_UNAVAILABLE), or
-    // while the new primary has no replica yet is refused (SMSQ_NOT_DURABLE, SMSQ_REDIS_NOT_DURABLE):
-    // never acknowledged. The calls after the promotion go through the same connection.
-    for (const { error } of sender.refused) expect((error as { code?: string }).code).toMatch(/^SMSQ_(NOT_DURABLE|REDIS_UNAVAILABLE|REDIS_NOT_DURABLE)$/);
-    const phones = sender.acknowledged.flatMap((s) => s.phones);
-    await allAccepted(h, sender.acknowledged.map((s) => s.sendId), phones.length);
-    const per = acceptedPerPhone(h);
-    expect(phones.filter((p) => per.get(p) !== 1)).toEqual([]);
-    expect([...per.entries()].filter(([, n]) => n !== 1)).toEqual([]);
-    const asked = new Set([...phones, ...sender.refused.flatMap((r) => r.phones)]);
-    expect([...per.keys()].filter((p) => !asked.has(p))).toEqual([]);
+    await killPrimaryUnderLoad(deployment, 'failover', durability, 13850000000, async (promoted) => {
+      expect(promoted).toBe(deployment.replica.port);
+      // A replacement replica joins the new primary (the mode waits for one).
+      await deployment.addReplica();
+    });
   }, 60_000);
 });
-
 
 describe('Redis Sentinel failover with SMSQ_DURABILITY_REPLICAS=all', () => {
   let deployment: SentinelDeployment;
@@ -227,29 +199,43 @@ describe('Redis Sentinel failover with SMSQ_DURABILITY_REPLICAS=all', () => {
   it("the primary's host dies with two replicas and is not replaced: workers go on with the one replica left, every recipient accepted exactly once", async () => {
     // With a number (2 here, the replicas up) the promoted replica, with one replica, confirmed
     // nothing until the dead node came back (test/integration/sentinel-replicas-all.test.ts).
-    const durability: DurabilityOptions = { mode: 'fsync+replicas', replicas: 'all', timeoutMs: 300 };
-    const h = await createHarness({ label: 'failover-all', redisUrl: deployment.url, emulator: { latencyMs: 80 }, durability });
-    harnesses.push(h);
-    await startWorkerProcess(h, deployment.url, durability);
-    await startWorkerProcess(h, deployment.url, durability);
-    const sender = keepSending(h, 13860000000, 5);
-    await waitFor(() => h.emulator.accepted().length >= 20, 'calls accepted before the failover', 20_000);
-    const oldPort = deployment.primary.port;
-    await deployment.primary.kill();
-    const acceptedAtKill = h.emulator.accepted().length;
-    await deployment.waitForPromotion(oldPort);
-    const acknowledgedAtPromotion = sender.acknowledged.length;
-    await waitFor(() => sender.acknowledged.length >= acknowledgedAtPromotion + 5, 'sends acknowledged by the new primary, no replica added', 20_000);
-    await waitFor(() => h.emulator.accepted().length > acceptedAtKill + 10, 'calls accepted after the failover', 20_000);
-    await sender.stop();
-    for (const { error } of sender.refused) expect((error as { code?: string }).code).toMatch(/^SMSQ_(NOT_DURABLE|REDIS_UNAVAILABLE|REDIS_NOT_DURABLE)$/);
-    const phones = sender.acknowledged.flatMap((s) => s.phones);
-    await allAccepted(h, sender.acknowledged.map((s) => s.sendId), phones.length);
-    const per = acceptedPerPhone(h);
-    expect([...per.entries()].filter(([, n]) => n !== 1)).toEqual([]);
-    expect(phones.filter((p) => per.get(p) !== 1)).toEqual([]);
+    await killPrimaryUnderLoad(deployment, 'failover-all', { mode: 'fsync+replicas', replicas: 'all', timeoutMs: 300 }, 13860000000);
   }, 90_000);
 });
+
+/**
+ * Two worker processes and a producer sending in a loop while the primary is SIGKILLed; `promoted`
+ * runs once the sentinels name another. Sends must be acknowledged and called after the promotion,
+ * through the same producer connection, and every recipient acknowledged accepted exactly once.
+ * Answers take 80 ms, so calls are in flight when the primary dies.
+ */
+async function killPrimaryUnderLoad(deployment: SentinelDeployment, label: string, durability: DurabilityOptions, firstPhone: number, promoted?: (port: number) => Promise<unknown>): Promise<void> {
+  const h = await createHarness({ label, redisUrl: deployment.url, emulator: { latencyMs: 80 }, durability });
+  harnesses.push(h);
+  await startWorkerProcess(h, deployment.url, durability);
+  await startWorkerProcess(h, deployment.url, durability);
+  const sender = keepSending(h, firstPhone, 5);
+  await waitFor(() => h.emulator.accepted().length >= 20, 'calls accepted before the failover', 20_000);
+  const oldPort = await deployment.primaryPort();
+  await deployment.primary.kill();
+  const acceptedAtKill = h.emulator.accepted().length;
+  await promoted?.(await deployment.waitForPromotion(oldPort));
+  const acknowledgedAtPromotion = sender.acknowledged.length;
+  await waitFor(() => sender.acknowledged.length >= acknowledgedAtPromotion + 5, 'sends acknowledged by the new primary', 20_000);
+  await waitFor(() => h.emulator.accepted().length > acceptedAtKill + 10, 'calls accepted after the failover', 20_000);
+  await sender.stop();
+  // A producer call made while no primary answers fails at once (SMSQ_REDIS_UNAVAILABLE), or
+  // while the new primary has too few replicas is refused (SMSQ_NOT_DURABLE, SMSQ_REDIS_NOT_DURABLE):
+  // never acknowledged.
+  for (const { error } of sender.refused) expect((error as { code?: string }).code).toMatch(/^SMSQ_(NOT_DURABLE|REDIS_UNAVAILABLE|REDIS_NOT_DURABLE)$/);
+  const phones = sender.acknowledged.flatMap((s) => s.phones);
+  await allAccepted(h, sender.acknowledged.map((s) => s.sendId), phones.length);
+  const per = acceptedPerPhone(h);
+  expect(phones.filter((p) => per.get(p) !== 1)).toEqual([]);
+  expect([...per.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+  const asked = new Set([...phones, ...sender.refused.flatMap((r) => r.phones)]);
+  expect([...per.keys()].filter((p) => !asked.has(p))).toEqual([]);
+}
 
 /**
  * Kills the primary while its replication stream is held in its proxy (the replica lags for real:
