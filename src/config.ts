@@ -357,7 +357,7 @@ export const envSchema = z.object({
     .optional()
     .meta(envDoc({ group: 'dysmsapi', description: 'protocol of the Dysmsapi calls (any case: `HTTP` is `http`)', defaultNote: '`https` in live mode, `http` in sandbox mode' })),
   SMS_QPS: intFrom('SMS_QPS', 1, ACCOUNT_QPS_CAP, `SMS_QPS=4500 (1..${ACCOUNT_QPS_CAP})`).default(4500)
-    .meta(envDoc({ group: 'dysmsapi', description: 'account-wide cap on Dysmsapi calls per second, all workers together (sends, reconcile and receipt look-ups, catalog look-ups); every worker and producer of a deployment must share it' })),
+    .meta(envDoc({ group: 'dysmsapi', description: 'account-wide cap on Dysmsapi calls per second, all workers together (sends, reconcile and receipt look-ups, the producers\' and the server\'s catalog look-ups); every worker and producer of a deployment must share it. The CLI\'s account commands (`signs`, `templates`, `details`, `stats`, `qualifications`, …) are not paced: each makes its calls at once, and one answered `Throttling` exits 3 saying so' })),
   SMS_READ_TIMEOUT_MS: intFrom('SMS_READ_TIMEOUT_MS', 100, 60_000, 'SMS_READ_TIMEOUT_MS=3000 (100..60000)').default(3000)
     .meta(envDoc({ group: 'dysmsapi', description: 'per-call read timeout; a call without an answer by then is `unknown` and looked up before anything is resent' })),
   LOG_LEVEL: anyCase(
