@@ -15,7 +15,7 @@ import type { EnqueueResult } from '../../producers/producer.js';
 
 const schema = z.object({
   action: enumFlag(['pause', 'resume', 'cancel'], 'smsq campaign pause SEND_ID', 'must be pause, resume or cancel').optional(),
-  sendId: sendIdFlag('smsq campaign pause smx8raea837d634fdfd72 (smsq sends lists the ids)').optional(),
+  sendId: sendIdFlag('smsq campaign pause|resume|cancel smx8raea837d634fdfd72 (the action you meant; smsq sends lists the ids)').optional(),
   file: textFlag('--file recipients.csv (or .xlsx; a header with a phone column, other columns are per-recipient params)', 4096).optional(),
   encoding: textFlag(`--encoding gbk (one of ${ENCODING_CHOICES})`, 32).optional(),
   sheet: textFlag('--sheet Sheet1', 200).optional(),
