@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
-import { SPAWNED_MS, spawnSmsq, type CliProcess } from '../support/cli-process.js';
+import { SPAWNED_MS, spawnSmsq, untilExited, type CliProcess } from '../support/cli-process.js';
 import { startSentinelDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
 
@@ -54,11 +54,6 @@ function smsq(args: string[], replicas: number, extra: NodeJS.ProcessEnv = {}): 
   });
   children.push(p);
   return p;
-}
-
-/** What `waiting` resolves with; fails at once, with its stderr, if `p` exits first (a refused REDIS_URL). */
-function untilExited<T>(p: CliProcess, waiting: Promise<T>): Promise<T> {
-  return Promise.race([waiting, p.exited.then((code) => Promise.reject(new Error(`smsq exited (${code}) first: ${p.stderr}`)))]);
 }
 
 /** `smsq worker` in WAIT 2 (or as `extra` says), once it says it runs. */

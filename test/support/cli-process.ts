@@ -51,3 +51,8 @@ export function spawnSmsq(args: string[], env: NodeJS.ProcessEnv, nodeArgs: stri
     exited,
   };
 }
+
+/** What `waiting` resolves with; fails at once, with its stderr, if `p` exits first (a refused REDIS_URL, say). */
+export function untilExited<T>(p: CliProcess, waiting: Promise<T>): Promise<T> {
+  return Promise.race([waiting, p.exited.then((code) => Promise.reject(new Error(`smsq exited (${code}) first: ${p.stderr}`)))]);
+}

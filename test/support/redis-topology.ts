@@ -72,8 +72,15 @@ export interface SentinelDeployment {
 }
 
 export interface ClusterDeployment {
-  /** REDIS_URL for smsq: `redis+cluster://127.0.0.1:<p1>,...`. */
+  /**
+   * REDIS_URL for smsq: `redis+cluster://127.0.0.1:<p1>,...`, `rediss+cluster://` with `tls` (its
+   * process trusts the Cluster's CA through NODE_EXTRA_CA_CERTS=`caFile`, and presents no certificate).
+   */
   url: string;
+  /** With `ClusterDeploymentOptions.tls`, what a client presents and trusts (ioredis `redisOptions.tls`). */
+  tls?: TlsClientOptions;
+  /** With `ClusterDeploymentOptions.tls`, the file of the CA that signed every node's certificate. */
+  caFile?: string;
   masters: RedisNode[];
   /** The port of the master that serves `key`'s slot. */
   portServing(key: string): Promise<number>;
@@ -370,50 +377,65 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
   }
 }
 
+export interface ClusterDeploymentOptions {
+  /**
+   * Every node listens in TLS only (`port 0`, `tls-port`), and talks to the others in TLS over the
+   * Cluster bus (`tls-cluster yes`) and to replicate, with certificates of a CA made for the
+   * Cluster that name 127.0.0.1, the address each node announces (`deployment.tls`).
+   */
+  tls?: boolean;
+  /** With `tls`, every node's `tls-auth-clients`. Default `optional`: a managed Cluster asks clients for no certificate. */
+  tlsAuthClients?: TlsAuthClients;
+}
+
 /** Three masters (no replicas) sharing the 16384 slots, created with `redis-cli --cluster create`; `addReplica` adds one. */
-export async function startClusterDeployment(): Promise<ClusterDeployment> {
+export async function startClusterDeployment(opts: ClusterDeploymentOptions = {}): Promise<ClusterDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'smsq-cluster-'));
   const masters: RedisNode[] = [];
   const replicas: RedisNode[] = [];
+  const tls = opts.tls ? { ...(await makeTlsCertificates(dir)), authClients: opts.tlsAuthClients ?? 'optional' } : undefined;
+  const clusterAdmin = <T>(port: number, use: (client: Redis) => Promise<T>) => withAdmin(port, use, tls);
   const startClusterNode = async () => {
     const port = await freePort();
     // cluster-port names the bus port, which would otherwise be port + 10000 (maybe taken or > 65535).
     const busPort = await freePort();
     // Replicas stay with the master given (addReplica): Redis would move a second one to a master without replicas.
-    return startNode(dir, port, [...dataNode(), 'cluster-enabled yes', 'cluster-config-file nodes.conf', `cluster-port ${busPort}`, 'cluster-node-timeout 2000', 'cluster-allow-replica-migration no']);
+    const clusterConfig = ['cluster-enabled yes', 'cluster-config-file nodes.conf', `cluster-port ${busPort}`, 'cluster-node-timeout 2000', 'cluster-allow-replica-migration no'];
+    return startNode(dir, port, [...dataNode(), ...clusterConfig, ...(tls ? ['tls-cluster yes'] : [])], undefined, tls);
   };
   try {
     for (let i = 0; i < 3; i++) masters.push(await startClusterNode());
-    await run('redis-cli', ['--cluster', 'create', ...masters.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+    const cliTls = tls ? ['--tls', '--cacert', tls.files.caFile, '--cert', tls.files.certFile, '--key', tls.files.keyFile] : [];
+    await run('redis-cli', [...cliTls, '--cluster', 'create', ...masters.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
       timeout: 20_000,
     }).catch((err: Error & { code?: string }) => {
       throw new Error(err.code === 'ENOENT' ? 'redis-cli is missing. Fix: apt-get install redis-tools' : `redis-cli --cluster create failed: ${err.message}`);
     });
     for (const master of masters) {
       await until(`cluster_state:ok on port ${master.port}`, 20_000, () =>
-        withAdmin(master.port, async (c) => ((await c.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok') ? true : undefined),
+        clusterAdmin(master.port, async (c) => ((await c.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok') ? true : undefined),
       );
     }
-    const slotOf = (key: string) => withAdmin(masters[0]!.port, async (c) => Number(await c.call('CLUSTER', 'KEYSLOT', key)));
+    const slotOf = (key: string) => clusterAdmin(masters[0]!.port, async (c) => Number(await c.call('CLUSTER', 'KEYSLOT', key)));
     /** The port of the master that `asked` names for `slot`. */
     const ownerSeenBy = async (asked: RedisNode, slot: number) => {
-      const ranges = await withAdmin(asked.port, async (c) => (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]);
+      const ranges = await clusterAdmin(asked.port, async (c) => (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]);
       const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
       if (!owner) throw new Error(`no master serves slot ${slot}`);
       return owner[2][1];
     };
-    const idOf = (node: RedisNode) => withAdmin(node.port, async (c) => String(await c.call('CLUSTER', 'MYID')));
+    const idOf = (node: RedisNode) => clusterAdmin(node.port, async (c) => String(await c.call('CLUSTER', 'MYID')));
     const beginSlotMove = async (key: string, to: RedisNode): Promise<SlotMove> => {
       const slot = await slotOf(key);
       const fromPort = await ownerSeenBy(masters[0]!, slot);
       const from = masters.find((m) => m.port === fromPort);
       if (!from || from === to) throw new Error(`slot ${slot} is served by port ${fromPort}: nothing to move to port ${to.port}`);
       const [fromId, toId] = [await idOf(from), await idOf(to)];
-      await withAdmin(to.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId));
+      await clusterAdmin(to.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId));
       // From here a client's command on a key not on `from` (moved, or not yet written) is sent to `to` (ASK).
-      await withAdmin(from.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId));
+      await clusterAdmin(from.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId));
       const migrate = (keys: string[]) =>
-        withAdmin(from.port, async (c) => {
+        clusterAdmin(from.port, async (c) => {
           // NOKEY when none of them is on `from` any more.
           if (keys.length > 0) await c.call('MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', ...keys);
         });
@@ -422,13 +444,13 @@ export async function startClusterDeployment(): Promise<ClusterDeployment> {
         migrate,
         async finish() {
           for (;;) {
-            const keys = await withAdmin(from.port, async (c) => (await c.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[]);
+            const keys = await clusterAdmin(from.port, async (c) => (await c.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[]);
             if (keys.length === 0) break;
             await migrate(keys);
           }
           // The new owner first: the old one then answers MOVED to a node that takes the slot.
           for (const node of [to, from, ...masters.filter((m) => m !== to && m !== from)]) {
-            await withAdmin(node.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId));
+            await clusterAdmin(node.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId));
           }
           for (const node of masters) {
             await until(`port ${node.port} to name port ${to.port} for slot ${slot}`, 10_000, async () => ((await ownerSeenBy(node, slot)) === to.port ? true : undefined));
@@ -437,7 +459,8 @@ export async function startClusterDeployment(): Promise<ClusterDeployment> {
       };
     };
     return {
-      url: `redis+cluster://${masters.map((m) => `127.0.0.1:${m.port}`).join(',')}`,
+      url: `${tls ? 'rediss' : 'redis'}+cluster://${masters.map((m) => `127.0.0.1:${m.port}`).join(',')}`,
+      ...(tls ? { tls: tls.client, caFile: tls.files.caFile } : {}),
       masters,
       async portServing(key) {
         return ownerSeenBy(masters[0]!, await slotOf(key));
@@ -451,14 +474,14 @@ export async function startClusterDeployment(): Promise<ClusterDeployment> {
         replicas.push(replica);
         const masterId = await idOf(master);
         // Its bus port is not port + 10000 (cluster-port above): CLUSTER MEET must be told it.
-        const nodes = await withAdmin(master.port, async (c) => String(await c.call('CLUSTER', 'NODES')));
+        const nodes = await clusterAdmin(master.port, async (c) => String(await c.call('CLUSTER', 'NODES')));
         const busPort = /:\d+@(\d+)\S* myself/.exec(nodes)?.[1];
         if (!busPort) throw new Error(`no bus port in CLUSTER NODES of port ${master.port}: ${nodes}`);
-        await withAdmin(replica.port, (c) => c.call('CLUSTER', 'MEET', '127.0.0.1', master.port, busPort));
+        await clusterAdmin(replica.port, (c) => c.call('CLUSTER', 'MEET', '127.0.0.1', master.port, busPort));
         // CLUSTER REPLICATE is refused until the new node knows the master (gossip, within a second or two).
-        await until(`port ${replica.port} to know port ${master.port}`, 20_000, () => withAdmin(replica.port, async (c) => ((await c.call('CLUSTER', 'REPLICATE', masterId)) === 'OK' ? true : undefined)));
+        await until(`port ${replica.port} to know port ${master.port}`, 20_000, () => clusterAdmin(replica.port, async (c) => ((await c.call('CLUSTER', 'REPLICATE', masterId)) === 'OK' ? true : undefined)));
         await until(`port ${replica.port} to sync with port ${master.port}`, 20_000, () =>
-          withAdmin(replica.port, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)),
+          clusterAdmin(replica.port, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)),
         );
         return replica;
       },
