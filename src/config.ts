@@ -29,7 +29,8 @@ export { ConfigError, TRACE_SAMPLERS, type TracingConfig };
 export interface Config {
   /**
    * Redis to use: `redis://` or `rediss://` for one Redis, `redis+sentinel://` (`rediss+sentinel://`
-   * in TLS) for a Sentinel deployment, `redis+cluster://` for a Cluster (src/queue/redis-url.ts).
+   * in TLS) for a Sentinel deployment, `redis+cluster://` (`rediss+cluster://` in TLS) for a Cluster
+   * (src/queue/redis-url.ts).
    * Default `redis://127.0.0.1:6379`.
    */
   redisUrl: string;
@@ -326,7 +327,7 @@ export const envSchema = z.object({
       }
     })
     .default('redis://127.0.0.1:6379')
-    .meta(envDoc({ group: 'redis', description: 'Redis to use: `redis://` / `rediss://` (one Redis), `redis+sentinel://` / `rediss+sentinel://` (Sentinel) or `redis+cluster://` (Cluster); see [Redis topologies](operations.md#redis-topologies-sentinel-and-cluster) and [Redis over TLS](#redis-over-tls). Passwords URL-encoded; redacted in errors and logs', allowed: 'a `redis://`, `rediss://`, `redis+sentinel://`, `rediss+sentinel://` or `redis+cluster://` URL' })),
+    .meta(envDoc({ group: 'redis', description: 'Redis to use: `redis://` / `rediss://` (one Redis), `redis+sentinel://` / `rediss+sentinel://` (Sentinel) or `redis+cluster://` / `rediss+cluster://` (Cluster); see [Redis topologies](operations.md#redis-topologies-sentinel-and-cluster) and [Redis over TLS](#redis-over-tls). Passwords URL-encoded; redacted in errors and logs', allowed: 'a `redis://`, `rediss://`, `redis+sentinel://`, `rediss+sentinel://`, `redis+cluster://` or `rediss+cluster://` URL' })),
   SMSQ_REDIS_CONNECT_TIMEOUT_MS: intFrom('SMSQ_REDIS_CONNECT_TIMEOUT_MS', 100, 120_000, 'SMSQ_REDIS_CONNECT_TIMEOUT_MS=5000 (100..120000)').default(5000)
     .meta(envDoc({ group: 'redis', description: 'how long a command, a producer call or a REST request waits for Redis before it fails with `SMSQ_REDIS_UNAVAILABLE`, and how long `smsq status --watch` waits between polls for a Redis gone (restarted, failed over) before it does (see [When Redis does not answer](operations.md#when-redis-does-not-answer))' })),
   SMSQ_SHUTDOWN_GRACE_MS: intFrom('SMSQ_SHUTDOWN_GRACE_MS', 0, 600_000, 'SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)').default(25_000)

@@ -334,6 +334,18 @@ export class SendNotFoundError extends NotFoundError {
 export const NOT_REDIS = 'answered, but not as Redis';
 
 /**
+ * How a reason starts when the server's TLS certificate was refused (src/queue/redis-errors.ts):
+ * a CA this process does not trust, a certificate that does not name the address dialled. Redis is
+ * there and waiting cannot help, so it is told as such and has a fix of its own.
+ */
+export const CERTIFICATE_REFUSED = 'the TLS certificate ';
+
+/** True when `reason` is something at REDIS_URL that answers but cannot be used as it is: a wait or a start of Redis mends nothing. */
+function answeredUnusable(reason: string): boolean {
+  return reason.startsWith(NOT_REDIS) || reason.startsWith(CERTIFICATE_REFUSED);
+}
+
+/**
  * The start of a reason that is the Redis Cluster's state rather than a Redis gone: smsq's slot
  * moving between masters (TRYAGAIN, ASK and MOVED past the redirections ioredis follows), the
  * Cluster down (CLUSTERDOWN), a master failed and no replica promoted yet. Starting Redis fixes
@@ -424,9 +436,13 @@ interface OutageWords {
 /** The fix of a line whose `reason` is {@link NOT_REDIS}: starting Redis there cannot help, a port is taken. */
 const CHECK_REDIS_PORT = `Fix: check the port in ${mention('redis')} (Redis's own is 6379 unless set otherwise)`;
 
+/** The fix of a line whose `reason` is {@link CERTIFICATE_REFUSED}, which says what was refused and what is trusted. */
+const TRUST_CERTIFICATE = 'Fix: have this process trust the CA that signed the certificate, or give the server a certificate that names the address it is reached at, as the refusal says';
+
 /** The fix that ends a line saying `reason`, in the Node API's words: start Redis, unless something other than Redis answered. */
 function fixOfRedis(reason: string): string {
   if (reason.startsWith(IN_CLUSTER)) return clusterFix('retry in a few seconds', reason);
+  if (reason.startsWith(CERTIFICATE_REFUSED)) return TRUST_CERTIFICATE;
   return reason.startsWith(NOT_REDIS) ? CHECK_REDIS_PORT : START_REDIS;
 }
 
@@ -443,7 +459,7 @@ export function redisFix(reason: string): string {
 const toOperator = (redactedUrl: string, reason: string): OutageWords => ({
   head: doesNotAnswer(redactedUrl, reason),
   // Something else answering at that port answers the same way again: waiting longer cannot help.
-  fix: (then) => `${fixOfRedis(reason)}${then === undefined ? '' : `, then ${then}`}${reason.startsWith(NOT_REDIS) ? '' : ` (${mention('connectTimeoutMs')} sets how long to wait)`}`,
+  fix: (then) => `${fixOfRedis(reason)}${then === undefined ? '' : `, then ${then}`}${answeredUnusable(reason) ? '' : ` (${mention('connectTimeoutMs')} sets how long to wait)`}`,
 });
 
 /** To an HTTP client: no address (see {@link redisDoesNotAnswerClients}). */
@@ -487,7 +503,7 @@ export class RedisUnavailableError extends SmsqError {
           ? `${head}; ${controlOutcome(control, midCall, fix)}`
           : task !== undefined
             ? `${head}; ${midCall ? `the ${task} may or may not have been done (Redis stopped answering during it); a second run does no harm if it was` : `the ${task} was not done: nothing was changed`}. ${fix('run it again')}`
-          : `${head}; ${reading ? (reason.startsWith(NOT_REDIS) ? 'nothing was changed' : 'nothing was changed; run it again once Redis answers') : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${fix()}`;
+          : `${head}; ${reading ? (answeredUnusable(reason) ? 'nothing was changed' : 'nothing was changed; run it again once Redis answers') : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${fix()}`;
     super(say(toOperator(redactedUrl, reason)), cause === undefined ? undefined : { cause });
     this.name = 'RedisUnavailableError';
     // The server is configured by the environment: the commands and settings a fix names are its own.

@@ -9,6 +9,8 @@
 const PHRASES: readonly (readonly [RegExp, (m: RegExpExecArray) => string])[] = [
   // A port where something else answers (redis-errors.ts, NOT_REDIS): the operator's to fix, not an outage.
   [/^answered, but not as Redis\b/, () => 'something other than Redis answers where this server looks for it'],
+  // A refused certificate (redis-errors.ts, CERTIFICATE_REFUSED) names the node and what it names.
+  [/^the TLS certificate\b.*\bwas refused\b/, () => "Redis's TLS certificate was refused"],
   // smsq's own timeouts (the gate's, a readiness check's): the number is a setting, not an address.
   [/\b(?:no answer|did not answer) within (\d+) ms\b/, (m) => `no answer within ${m[1]} ms`],
   [/\bECONNREFUSED\b/, () => 'connection refused'],

@@ -135,6 +135,21 @@ function sentinelTlsOptions(): RedisOptions {
   return { sentinelTLS: {}, tls: {}, enableTLSForSentinelMode: true };
 }
 
+/**
+ * The ioredis Cluster options of `rediss+cluster://`: TLS to every node (`redisOptions.tls`,
+ * empty, as `rediss://` gives one Redis), each node's certificate checked against the address it
+ * is dialled at: a seed as REDIS_URL names it, the others (and the target of a MOVED or ASK) at
+ * the address the Cluster announces for them (an IP, or a host name under
+ * `cluster-preferred-endpoint-type hostname`). No `servername`: one fixed name would check every
+ * node's certificate against it. `dnsLookup` keeps a seed's host name as given: ioredis resolves
+ * seeds to IPs by default, and a certificate naming the host (as managed services issue them)
+ * then failed against its IP.
+ */
+function clusterTlsOptions(redisOptions: RedisOptions): Pick<ClusterOptions, 'dnsLookup' | 'redisOptions'> {
+  // A fresh object for each connection: ioredis hands it on to each socket it opens.
+  return { dnsLookup: (address, callback) => callback(null, address), redisOptions: { ...redisOptions, tls: {} } };
+}
+
 // The connections made from a single-Redis URL (`redis://`, `rediss://`): the ones a Cluster node
 // answering would be a wrong URL (redis-database.ts). Not a Cluster's own node connections, which
 // are single-Redis clients too.
@@ -176,11 +191,12 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
       });
     case 'cluster': {
       const { lazyConnect, enableOfflineQueue, ...redisOptions } = common;
+      const nodeOptions: RedisOptions = { ...redisOptions, username: target.username, password: target.password };
       const cluster: ClusterOptions = {
         enableReadyCheck: true,
         lazyConnect,
         enableOfflineQueue,
-        redisOptions: { ...redisOptions, username: target.username, password: target.password },
+        ...(target.tls ? clusterTlsOptions(nodeOptions) : { redisOptions: nodeOptions }),
         clusterRetryStrategy: reconnectDelayMs,
         // While a failed master's slots move to its replica, retry rather than fail the command.
         retryDelayOnClusterDown: 200,
@@ -193,7 +209,7 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
 
 /** The address a connection was made to, password redacted (for messages when only the client is at hand). */
 export function describeRedis(redis: RedisConnection): string {
-  if (redis instanceof Cluster) return `redis+cluster://${redis.nodes().map((n) => `${n.options.host ?? ''}:${n.options.port ?? ''}`).join(',')}`;
+  if (redis instanceof Cluster) return `${redis.options.redisOptions?.tls ? 'rediss' : 'redis'}+cluster://${redis.nodes().map((n) => `${n.options.host ?? ''}:${n.options.port ?? ''}`).join(',')}`;
   const redisOptions = redis.options;
   const auth = redisOptions.password ? `${redisOptions.username ?? ''}:<redacted>@` : redisOptions.username ? `${redisOptions.username}@` : '';
   // Found through Sentinel: the sentinels and the master's name, as REDIS_URL names them (its host and port are ioredis's defaults).

@@ -1,6 +1,7 @@
-import { Cluster, type ClusterNode, type ClusterOptions, type Command } from 'ioredis';
+import { Cluster, type ClusterNode, type ClusterOptions, type Command, type Redis } from 'ioredis';
 import { connectTimeoutOf } from './connect-timeout.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
+import { certificateRefusal } from './redis-errors.js';
 import { releaseArgumentsWhenAnswered } from './released-arguments.js';
 
 /**
@@ -15,9 +16,46 @@ import { releaseArgumentsWhenAnswered } from './released-arguments.js';
  * graceful close that waits for them (test/integration/connection-drop.test.ts).
  */
 export class DroppableCluster extends Cluster {
+  /** The last node certificate refused while reading the Cluster's slots, since they were last read. */
+  private refusedCertificate: Error | undefined;
+
   constructor(...args: ConstructorParameters<typeof Cluster>) {
     super(...args);
     noteClusterStateFail(this);
+    this.on('+node', (node: Redis) => this.keepCertificateRefusals(node));
+    this.on('refresh', () => (this.refusedCertificate = undefined));
+  }
+
+  /**
+   * ioredis's read of the slots, except that when no node answered, the error ("Failed to refresh
+   * slots cache.", its last node error "Connection is closed.") says why when a node refused TLS:
+   * its `lastNodeError` is that refusal (see {@link keepCertificateRefusals}).
+   */
+  override refreshSlotsCache(callback?: (err?: Error | null) => void): void {
+    super.refreshSlotsCache((err?: Error | null) => {
+      if (err?.name === 'ClusterAllFailedError' && this.refusedCertificate !== undefined) (err as { lastNodeError?: Error }).lastNodeError = this.refusedCertificate;
+      callback?.(err);
+    });
+  }
+
+  /**
+   * ioredis reads the slots (CLUSTER SLOTS) on a duplicate of a node's client whose errors it
+   * drops: a certificate every node's handshake refused (a CA this process does not trust, a
+   * certificate not naming the address dialled) left only "Failed to refresh slots cache.", said
+   * as Redis not answering, with the fix to start it. A refusal on such a duplicate is kept, named
+   * with the node's address, for {@link refreshSlotsCache}.
+   */
+  private keepCertificateRefusals(node: Redis): void {
+    const address = `${node.options.host ?? ''}:${node.options.port ?? ''}`;
+    const duplicate = node.duplicate.bind(node);
+    node.duplicate = (...args: Parameters<Redis['duplicate']>) => {
+      const copy = duplicate(...args);
+      copy.on('error', (err: unknown) => {
+        const refused = certificateRefusal(err);
+        if (refused) this.refusedCertificate = Object.assign(new Error(refused.message, { cause: refused }), { code: (refused as { code?: unknown }).code, node: address });
+      });
+      return copy;
+    };
   }
 
   override disconnect(reconnect = false): void {

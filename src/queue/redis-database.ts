@@ -67,8 +67,10 @@ async function refuseClusterNode(redis: Redis, redactedUrl: string): Promise<voi
   // thrown from here reached `smsq worker` as exit 1).
   const info = await redis.info('cluster').catch(() => '');
   if (!/^cluster_enabled:1\s*$/m.test(info)) return;
-  const { host = '127.0.0.1', port = 6379 } = redis.options;
+  const { host = '127.0.0.1', port = 6379, tls } = redis.options;
+  // A node reached in TLS (rediss://) is reached so as a Cluster: redis+cluster:// would drop it.
+  const scheme = tls ? 'rediss+cluster' : 'redis+cluster';
   throw new RedisClusterNodeError(
-    `${mention('redis', redactedUrl)} names a node of a Redis Cluster (INFO cluster_enabled:1) as a single Redis; nothing was read or written. Fix: ${mention('redis', `redis+cluster://${host}:${port}`)} (the Cluster's nodes, as many as you like, comma-separated; the rest are discovered)`,
+    `${mention('redis', redactedUrl)} names a node of a Redis Cluster (INFO cluster_enabled:1) as a single Redis; nothing was read or written. Fix: ${mention('redis', `${scheme}://${host}:${port}`)} (the Cluster's nodes, as many as you like, comma-separated; the rest are discovered)`,
   );
 }

@@ -3,7 +3,7 @@
  * emit when a connection is refused, times out, drops, or is down with commands refused, or when
  * what answers at REDIS_URL's port is not Redis.
  */
-import { IN_CLUSTER, NOT_REDIS, RedisAuthRefusedError, writeRefusalFix, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
+import { CERTIFICATE_REFUSED, IN_CLUSTER, NOT_REDIS, RedisAuthRefusedError, writeRefusalFix, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
 
 export type { WriteRefusal, WriteRefusalKind };
 
@@ -63,6 +63,7 @@ export function isRedisConnectionError(err: unknown): boolean {
   if (clusterStateReason(err) !== undefined) return true;
   // Unusable as Redis, like a refused connection; a queue error log line of its own repeated it.
   if (isNotRedis(err)) return true;
+  if (certificateRefusal(err) !== undefined) return true;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   if (err.name === 'MaxRetriesPerRequestError') return true;
@@ -127,9 +128,30 @@ export function saysNotWhy(err: unknown): boolean {
   return err instanceof Error && (/Stream isn't writeable|Cluster isn't ready/i.test(err.message) || err.name === 'MaxRetriesPerRequestError' || /Reached the max retries per request limit/i.test(err.message));
 }
 
+// Node's codes for a server certificate refused in the TLS handshake: a CA not trusted, a certificate
+// expired or not naming the address dialled. Redis without TLS never answers a handshake (silence).
+const REFUSED_CERTIFICATE_CODE = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_CERT_|HOSTNAME_MISMATCH)/;
+
+/**
+ * The refusal of a server's TLS certificate that `err` is, or that made a Cluster find no node to
+ * read its slots from (ioredis's "Failed to refresh slots cache.", whose `lastNodeError`
+ * droppable-cluster.ts sets to it, with the node's address as `node`); undefined for any other error.
+ */
+export function certificateRefusal(err: unknown): Error | undefined {
+  const under = err instanceof Error && err.name === 'ClusterAllFailedError' ? (err as { lastNodeError?: unknown }).lastNodeError : err;
+  const code = under instanceof Error ? (under as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && REFUSED_CERTIFICATE_CODE.test(code) ? (under as Error) : undefined;
+}
+
 /** One line for "what happened", from whatever ioredis reported (never a stack). */
 export function connectionReason(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
+  // Said for what it is, not as Redis gone; a Cluster no node of which answered says nothing of why.
+  const refused = certificateRefusal(err);
+  if (refused !== undefined) {
+    const node = (refused as { node?: unknown }).node;
+    return `${CERTIFICATE_REFUSED}${typeof node === 'string' ? `of ${node} ` : ''}was refused: ${refused.message.split('\n')[0] ?? ''}`;
+  }
   const cluster = clusterStateReason(err);
   if (cluster !== undefined) return cluster;
   const notResp = NOT_RESP.exec(err.message);

@@ -6,10 +6,10 @@
 import type { RedisConnection } from './connection.js';
 import { CampaignCutOff, ConfigError, IN_CLUSTER, RedisAuthRefusedError, RedisUnavailableError, RedisWritesRefusedError } from '../errors.js';
 import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS, isCluster } from './connection.js';
-import { authRefusedError, connectionReason, isCredentialRefusal, isRedisConnectionError, isResetLink, saysNotWhy, underExecAbort, writeRefusal } from './redis-errors.js';
+import { authRefusedError, certificateRefusal, connectionReason, isCredentialRefusal, isRedisConnectionError, isResetLink, saysNotWhy, underExecAbort, writeRefusal } from './redis-errors.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
 import { confirmDatabase } from './redis-database.js';
-import { tlsSilenceHint } from './tls-silence-hint.js';
+import { certificateHint, tlsSilenceHint } from './tls-silence-hint.js';
 
 export interface RedisGateOptions {
   redis: RedisConnection;
@@ -67,7 +67,10 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
    */
   const reasonNow = (): string => {
     const { failure } = history;
-    if (failure !== undefined && !saysNotWhy(failure)) return history.failureAfterLoss ? `${reasonOf(failure)}; reconnecting since the connection was lost` : reasonOf(failure);
+    if (failure !== undefined && !saysNotWhy(failure)) {
+      const said = history.failureAfterLoss ? `${reasonOf(failure)}; reconnecting since the connection was lost` : reasonOf(failure);
+      return certificateRefusal(failure) ? `${said}${certificateHint(url())}` : said;
+    }
     if (redis.status !== 'reconnecting') return `connection ${redis.status}`;
     return history.lost ? 'the connection was lost; reconnecting' : 'not connected; reconnecting';
   };
@@ -121,7 +124,9 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
         if (!isResetLink(history.failure)) onEnd();
       };
       const tls = tlsSilenceHint(url());
-      const timer = setTimeout(() => done(() => reject(unavailable(isResetLink(history.failure) ? reasonNow() : `no answer within ${timeoutMs} ms${tls}`, history.failure))), timeoutMs);
+      // A refused certificate is said as such rather than as silence.
+      const said = () => (isResetLink(history.failure) || certificateRefusal(history.failure) ? reasonNow() : `no answer within ${timeoutMs} ms${tls}`);
+      const timer = setTimeout(() => done(() => reject(unavailable(said(), history.failure))), timeoutMs);
       redis.on('ready', onReady);
       redis.on('reconnecting', onDown);
       redis.on('end', onEnd);

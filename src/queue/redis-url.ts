@@ -1,6 +1,7 @@
 /**
  * What `REDIS_URL` names: one Redis (`redis://`, `rediss://`), a Sentinel deployment
- * (`redis+sentinel://`, `rediss+sentinel://` in TLS) or a Cluster (`redis+cluster://`). Pure
+ * (`redis+sentinel://`, `rediss+sentinel://` in TLS) or a Cluster (`redis+cluster://`,
+ * `rediss+cluster://` in TLS). Pure
  * parsing, so config validation and every process that connects agree on one reading of the URL.
  */
 import { SmsqError } from '../errors.js';
@@ -36,15 +37,26 @@ export type RedisTarget =
        */
       tls: boolean;
     })
-  | (RedisAuth & { kind: 'cluster'; nodes: RedisHostPort[] });
+  | (RedisAuth & {
+      kind: 'cluster';
+      /** The seed nodes; the others are read from the Cluster (CLUSTER SLOTS) at the addresses they announce. */
+      nodes: RedisHostPort[];
+      /**
+       * `rediss+cluster://`: every node, seed or announced, is reached in TLS, trusted as
+       * `rediss://` trusts one Redis (Node's CA store, NODE_EXTRA_CA_CERTS), with no client
+       * certificate.
+       */
+      tls: boolean;
+    });
 
 /**
  * A Redis URL that cannot be read. The message shows the URL as given, passwords redacted (as
  * every other message naming it: {@link redactRedisUrl}), so that a caller whose URL came from its
  * own settings sees what was read. `problem` completes "<url> <problem>", `fix` is a URL that
  * works (with a note); the environment's check (src/config.ts) says both as REDIS_URL. A
- * `rediss+sentinel://` URL is shown its fix in `rediss+sentinel://` too: followed as written, a
- * `redis+sentinel://` example would drop the TLS the deployment requires.
+ * `rediss+sentinel://` or `rediss+cluster://` URL is shown its fix in TLS too: followed as
+ * written, a `redis+sentinel://` or `redis+cluster://` example would drop the TLS the deployment
+ * requires.
  */
 export class RedisUrlError extends SmsqError {
   readonly code = 'SMSQ_CONFIG_INVALID';
@@ -57,7 +69,7 @@ export class RedisUrlError extends SmsqError {
     url: string,
   ) {
     const redactedUrl = redactRedisUrl(url);
-    const fixInScheme = /^rediss\+sentinel:/i.test(url) ? fix.replace(/^redis\+sentinel:/, 'rediss+sentinel:') : fix;
+    const fixInScheme = /^rediss\+(sentinel|cluster):/i.test(url) ? fix.replace(/^redis\+(sentinel|cluster):/, 'rediss+$1:') : fix;
     super(`the Redis URL ${JSON.stringify(redactedUrl)} ${problem}. Fix: give one such as ${fixInScheme}`);
     this.name = 'RedisUrlError';
     this.redactedUrl = redactedUrl;
@@ -71,7 +83,7 @@ const EXAMPLE = {
   cluster: 'redis+cluster://:password@10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000',
   standalone: 'redis://user:pass@host:6379/0',
 } as const;
-const SCHEMES = 'redis://, rediss://, redis+sentinel://, rediss+sentinel:// or redis+cluster://';
+const SCHEMES = 'redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://';
 
 // scheme :// [user[:password]@] hosts [/path] [?query]; hosts may hold commas, so URL() cannot read them.
 const MULTI_HOST = /^(redis|rediss)\+(sentinel|cluster):\/\/(?:([^@/?#]*)@)?([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/;
@@ -109,9 +121,6 @@ function readRedisUrl(url: string): RedisTarget {
   }
   const [, scheme, kindText, userInfo, hostList, path, query] = m;
   const kind = kindText as 'sentinel' | 'cluster';
-  if (scheme === 'rediss' && kind === 'cluster') {
-    throw refused('uses rediss+cluster://, but TLS to a Cluster is not supported yet', `${EXAMPLE.cluster} (plain TCP inside a private network), rediss+sentinel:// to a Sentinel deployment in TLS, or rediss:// to one Redis`);
-  }
   const auth = authOf(userInfo, kind, refused);
   const hosts = hostsOf(hostList ?? '', kind, refused);
   const params = new URLSearchParams(query ?? '');
@@ -120,8 +129,8 @@ function readRedisUrl(url: string): RedisTarget {
       throw refused(`has the path "${path}", but a Cluster has no master name and only database 0`, EXAMPLE.cluster);
     }
     const extra = [...params.keys()];
-    if (extra.length > 0) throw refused(`has the option "${extra[0]}", which redis+cluster:// does not know`, EXAMPLE.cluster);
-    return { kind, nodes: hosts, ...auth };
+    if (extra.length > 0) throw refused(`has the option "${extra[0]}", which ${scheme}+cluster:// does not know`, EXAMPLE.cluster);
+    return { kind, nodes: hosts, ...auth, tls: scheme === 'rediss' };
   }
   const segments = (path ?? '').split('/').filter(Boolean).map(decodeURIComponent);
   const [masterName, dbText, ...rest] = segments;

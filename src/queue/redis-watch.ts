@@ -8,8 +8,8 @@ import type { Logger } from '../logger.js';
 import { describeRedis } from './connection.js';
 import { authRefusedError, connectionReason, isCredentialRefusal, isDatabaseRefusal } from './redis-errors.js';
 import { isHeldByBlockingCommand } from './blocking-commands.js';
-import { tlsSilenceHint } from './tls-silence-hint.js';
-import { NOT_REDIS, redisDoesNotAnswer, redisFix } from '../errors.js';
+import { certificateHint, tlsSilenceHint } from './tls-silence-hint.js';
+import { CERTIFICATE_REFUSED, NOT_REDIS, redisDoesNotAnswer, redisFix } from '../errors.js';
 import { inEnvironmentTerms } from '../setting-mention.js';
 
 export interface RedisWatchOptions {
@@ -71,9 +71,12 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
     const reason = lastError ? connectionReason(lastError) : 'connection closed';
     // Something else answering at that port is a wrong REDIS_URL: said so, with its fix, not as an outage.
     // Never reached over TLS, the handshake may be why (once reached, an outage is an outage).
+    // A refused certificate is no outage either: said as what it is, with what TLS trusts.
     const said = reason.startsWith(NOT_REDIS)
       ? `${redisDoesNotAnswer(url, reason)}; retrying with back-off (work starts by itself once Redis answers there). ${redisFix(reason)}`
-      : `Redis at REDIS_URL=${url} does not answer; retrying with back-off (work resumes by itself when it is back). Fix: check that Redis is running and reachable${everUp ? '' : tlsSilenceHint(url)}`;
+      : reason.startsWith(CERTIFICATE_REFUSED)
+        ? `${redisDoesNotAnswer(url, `${reason}${certificateHint(url)}`)}; retrying with back-off (a certificate the server changes is taken then; a CA newly trusted takes a restart, as NODE_EXTRA_CA_CERTS is read at start). ${redisFix(reason)}`
+        : `Redis at REDIS_URL=${url} does not answer; retrying with back-off (work resumes by itself when it is back). Fix: check that Redis is running and reachable${everUp ? '' : tlsSilenceHint(url)}`;
     log.warn({ redisUrl: url, reason }, said);
   };
   const onClose = () => {

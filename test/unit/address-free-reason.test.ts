@@ -19,6 +19,7 @@ describe('addressFreeReason: why Redis does not answer, without where it is', ()
     ['connection end', 'the connection was lost'],
     ['None of startup nodes is available', 'no Cluster node answers'],
     ['Failed to refresh slots cache.', 'no Cluster node answers'],
+    ['the TLS certificate of 10.0.0.7:6380 was refused: Hostname/IP does not match certificate\'s altnames: IP: 10.0.0.7 is not in the cert\'s list: DNS:redis.internal', "Redis's TLS certificate was refused"],
     // Anything else might name the address: said as what it is at least.
     ['WRONGPASS invalid username-password pair or user is disabled. (user opsuser at 10.0.0.5:6379)', 'the connection failed'],
   ])('%s → %s', (reason, words) => {

@@ -138,6 +138,31 @@ describe('a port where something other than Redis answers', () => {
   });
 });
 
+/** Node's refusal of a server certificate signed by a CA it does not trust. */
+const untrusted = () => Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+
+describe('a TLS certificate refused', () => {
+  it('is told as that, of the Cluster node that presented it when no node could give the slots (ioredis said only "Failed to refresh slots cache."), with a fix of its own, not "start Redis"', () => {
+    const allFailed = Object.assign(new Error('Failed to refresh slots cache.'), { name: 'ClusterAllFailedError', lastNodeError: Object.assign(untrusted(), { node: '10.0.0.7:6380' }) });
+    const reason = connectionReason(allFailed);
+    expect(reason).toBe('the TLS certificate of 10.0.0.7:6380 was refused: self-signed certificate in certificate chain');
+    expect(connectionReason(untrusted())).toBe('the TLS certificate was refused: self-signed certificate in certificate chain');
+    expect(isRedisConnectionError(allFailed) && isRedisConnectionError(untrusted())).toBe(true);
+    const line = inEnvironmentTerms(new RedisUnavailableError('rediss+cluster://10.0.0.5:6380', reason, allFailed, false, true).message);
+    expect(line).toBe(
+      'Redis at REDIS_URL=rediss+cluster://10.0.0.5:6380 does not answer (the TLS certificate of 10.0.0.7:6380 was refused: self-signed certificate in certificate chain); nothing was changed. ' +
+        'Fix: have this process trust the CA that signed the certificate, or give the server a certificate that names the address it is reached at, as the refusal says',
+    );
+    // An HTTP client is told what happened, not where the nodes are.
+    expect(new RedisUnavailableError('rediss+cluster://10.0.0.5:6380', reason).apiMessage).toMatch(/^Redis does not answer \(Redis's TLS certificate was refused\); nothing was enqueued\. /);
+  });
+
+  it('leaves a Cluster whose nodes failed otherwise in ioredis\'s words', () => {
+    const allFailed = Object.assign(new Error('Failed to refresh slots cache.'), { name: 'ClusterAllFailedError', lastNodeError: new Error('Connection is closed.') });
+    expect(connectionReason(allFailed)).toBe('Failed to refresh slots cache.');
+  });
+});
+
 describe('a control of a send that Redis went away during', () => {
   it('tells a Node caller to read the send with producer.getStatus, the CLI with smsq status, an HTTP client as the CLI', () => {
     const reason = connectionReason(refused());

@@ -64,8 +64,24 @@ describe('parseRedisUrl', () => {
       ],
       username: undefined,
       password: undefined,
+      tls: false,
     });
     expect(parseRedisUrl('redis+cluster://:pw@h1:7000/')).toMatchObject({ kind: 'cluster', password: 'pw' });
+  });
+
+  // It was refused ("TLS to a Cluster is not supported yet"): managed Clusters with encryption in
+  // transit (ElastiCache, Alibaba Cloud's direct connection) could not be named at all.
+  it('reads rediss+cluster:// as the same Cluster in TLS (every node, seed or announced)', () => {
+    expect(parseRedisUrl('rediss+cluster://app:p%40ss@h1:7000,10.0.0.2')).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'h1', port: 7000 },
+        { host: '10.0.0.2', port: 6379 },
+      ],
+      username: 'app',
+      password: 'p@ss',
+      tls: true,
+    });
   });
 
   it('refuses what it cannot read, with a fix', () => {
@@ -76,8 +92,7 @@ describe('parseRedisUrl', () => {
     expect(problemOf('redis+sentinel://h1/m?password=x').message).toMatch(/option "password"/);
     expect(problemOf('redis+cluster://h1:7000/0').message).toMatch(/a Cluster has no master name and only database 0/);
     expect(problemOf('redis+cluster://').message).toMatch(/must list the cluster nodes/);
-    expect(problemOf('rediss+cluster://h1:7000').message).toMatch(/uses rediss\+cluster:\/\/, but TLS to a Cluster is not supported yet\. Fix: give one such as redis\+cluster:\/\/.* rediss\+sentinel:\/\/ to a Sentinel deployment in TLS, or rediss:\/\/ to one Redis$/);
-    expect(problemOf('http://h1').message).toMatch(/must start with redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/, rediss\+sentinel:\/\/ or redis\+cluster:\/\//);
+    expect(problemOf('http://h1').message).toMatch(/must start with redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/, rediss\+sentinel:\/\/, redis\+cluster:\/\/ or rediss\+cluster:\/\//);
     expect(problemOf('redis://exa mple').code).toBe('SMSQ_CONFIG_INVALID');
     // ioredis read these as SELECT NaN and crashed the command with a stack trace.
     for (const url of ['redis://127.0.0.1:6379/abc', 'redis://127.0.0.1:6379/-1', 'redis://h/1/2', 'rediss://h/0x1']) {
@@ -93,6 +108,12 @@ describe('parseRedisUrl', () => {
     expect(problemOf('rediss+sentinel://h1/m/x').fix).toMatch(/^rediss\+sentinel:\/\//);
   });
 
+  it('shows a rediss+cluster URL its fix in rediss+cluster://, and names the scheme it was given', () => {
+    expect(problemOf('rediss+cluster://h1:7000/0').message).toMatch(/a Cluster has no master name and only database 0\. Fix: give one such as rediss\+cluster:\/\/:password@10\.0\.0\.1:7000,/);
+    expect(problemOf('rediss+cluster://h1:7000?tls=yes').message).toMatch(/has the option "tls", which rediss\+cluster:\/\/ does not know\. Fix: give one such as rediss\+cluster:\/\//);
+    expect(problemOf('redis+cluster://h1:7000?tls=yes').message).toMatch(/has the option "tls", which redis\+cluster:\/\/ does not know\. Fix: give one such as redis\+cluster:\/\//);
+  });
+
   it('redacts passwords for logs', () => {
     expect(redactRedisUrl('redis+sentinel://app:secret@h1/m?sentinelPassword=s3')).toBe('redis+sentinel://app:<redacted>@h1/m?sentinelPassword=<redacted>');
     expect(redactRedisUrl('rediss+sentinel://app:secret@h1,h2/m/1?sentinelUsername=sen&sentinelPassword=s@3')).toBe('rediss+sentinel://app:<redacted>@h1,h2/m/1?sentinelUsername=sen&sentinelPassword=<redacted>');
@@ -104,8 +125,9 @@ describe('parseRedisUrl', () => {
 });
 
 describe('REDIS_URL in loadConfig', () => {
-  it('accepts the Sentinel and Cluster forms, Sentinel in TLS too', () => {
+  it('accepts the Sentinel and Cluster forms, both in TLS too', () => {
     expect(loadConfig({ REDIS_URL: 'rediss+sentinel://h1:26379/mymaster' }).redisUrl).toBe('rediss+sentinel://h1:26379/mymaster');
+    expect(loadConfig({ REDIS_URL: 'rediss+cluster://h1:7000,h2:7001' }).redisUrl).toBe('rediss+cluster://h1:7000,h2:7001');
     expect(loadConfig({ REDIS_URL: 'redis+cluster://h1:7000,h2:7001' }).redisUrl).toBe('redis+cluster://h1:7000,h2:7001');
     expect(loadConfig({ REDIS_URL: 'redis+sentinel://h1:26379/mymaster' }).redisUrl).toBe('redis+sentinel://h1:26379/mymaster');
   });
@@ -132,7 +154,7 @@ describe('a URL given to createRedisConnection', () => {
       ['http://app:hunter22@h1:6379', /^the Redis URL "http:\/\/app:<redacted>@h1:6379" must start with redis:\/\/, .*\. Fix: give one such as redis:\/\/user:pass@host:6379\/0$/],
       ['redis+sentinel://:hunter22@h1:26379?sentinelPassword=hunter23', /^the Redis URL "redis\+sentinel:\/\/:<redacted>@h1:26379\?sentinelPassword=<redacted>" must name the master group .*\. Fix: give one such as redis\+sentinel:\/\//],
       ['rediss+sentinel://:hunter22@h1:26379/m/x?sentinelPassword=hunter23', /^the Redis URL "rediss\+sentinel:\/\/:<redacted>@h1:26379\/m\/x\?sentinelPassword=<redacted>" has the path "\/m\/x", .*\. Fix: give one such as rediss\+sentinel:\/\//],
-      ['rediss+cluster://:hunter22@h1:7000', /^the Redis URL "rediss\+cluster:\/\/:<redacted>@h1:7000" uses rediss\+cluster:\/\/, but TLS to a Cluster is not supported yet/],
+      ['rediss+cluster://:hunter22@h1:7000/0', /^the Redis URL "rediss\+cluster:\/\/:<redacted>@h1:7000\/0" has the path "\/0", but a Cluster has no master name .*\. Fix: give one such as rediss\+cluster:\/\//],
       ['redis://u:hunter22@h1:6379/abc', /^the Redis URL "redis:\/\/u:<redacted>@h1:6379\/abc" has the path "\/abc", which is not a database number/],
     ] as const;
     for (const [url, said] of cases) {
