@@ -53,9 +53,9 @@ function smsq(args: string[], extra: NodeJS.ProcessEnv = {}): CliProcess {
   return p;
 }
 
-/** `smsq worker`, once it says it runs. */
-async function runningWorker(): Promise<CliProcess> {
-  const worker = smsq(['worker', '--concurrency', '2'], { LOG_LEVEL: 'info' });
+/** `smsq worker` (with `extra`), once it says it runs. */
+async function runningWorker(extra: NodeJS.ProcessEnv = {}): Promise<CliProcess> {
+  const worker = smsq(['worker', '--concurrency', '2'], { LOG_LEVEL: 'info', ...extra });
   await untilExited(worker, waitFor(() => /smsq worker running/.test(worker.stderr), 'the worker to run', SPAWNED_MS));
   return worker;
 }
@@ -154,4 +154,29 @@ describe('REDIS_URL=rediss+cluster:// to a Cluster that speaks only TLS', () => 
     expect(p.stderr).toMatch(/SMSQ_REDIS_UNAVAILABLE: Redis at REDIS_URL=rediss\+cluster:\/\/localhost:\d+ does not answer \(the TLS certificate of localhost:\d+ was refused: Hostname\/IP does not match certificate's altnames: Host: localhost\. .*; rediss\+cluster:\/\/ trusts the CAs .* checks certificates, each node's against the address it is reached at/);
     expect(p.stderr).toContain('Fix: have this process trust the CA that signed the certificate, or give the server a certificate that names the address it is reached at');
   }, SPAWNED_MS);
+
+  // Last: the master serving smsq's keys is killed for good. With a replica, the default fsync is
+  // refused (a promoted replica may lack acknowledged writes), and after the kill the promoted one
+  // has no replica for WAIT: SMSQ_DURABILITY=none keeps what this asks to the TLS itself.
+  it('the master serving smsq\'s keys SIGKILLed, its replica (joined and synced in TLS) promoted: the running worker and a new smsq send follow it over TLS, the send accepted once', async () => {
+    const servingPort = await cluster.portServing(PREFIX);
+    const master = cluster.masters.find((m) => m.port === servingPort)!;
+    const replica = await cluster.addReplica(master);
+    const none = { SMSQ_DURABILITY: 'none' };
+    const worker = await runningWorker(none);
+    try {
+      const before = smsq([...send('13800138013'), '--wait', '--timeout', '60s'], none);
+      expect(await before.exited, before.stderr).toBe(EXIT.ok);
+      await master.kill();
+      await waitFor(async () => ((await cluster.portServing(PREFIX).catch(() => undefined)) === replica.port ? true : undefined), 'the Cluster to promote the replica', 30_000);
+      const phone = '13800138014';
+      const after = smsq([...send(phone), '--wait', '--timeout', '60s'], none);
+      expect(await after.exited, after.stderr).toBe(EXIT.ok);
+      expect(acceptedFor(phone), 'sends the emulator accepted for the number').toHaveLength(1);
+      expect(await replica.keyCount(), 'keys on the promoted replica').toBeGreaterThan(0);
+    } finally {
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited, worker.stderr).toBe(EXIT.ok);
+    }
+  }, 4 * SPAWNED_MS);
 });
