@@ -155,6 +155,21 @@ describe('REDIS_URL=rediss+cluster:// to a Cluster that speaks only TLS', () => 
     expect(p.stderr).toContain('Fix: have this process trust the CA that signed the certificate, or give the server a certificate that names the address it is reached at');
   }, SPAWNED_MS);
 
+  it('smsq server answers /readyz (Redis, durability, a worker serving) over the TLS Cluster', async () => {
+    const worker = await runningWorker();
+    const server = smsq(['server', '--port', '0', '--json', '--insecure']);
+    try {
+      const { url } = await untilExited(server, waitFor(() => (server.stdout.includes('\n') ? (JSON.parse(server.stdout.split('\n')[0]!) as { url: string }) : undefined), 'the server address', SPAWNED_MS));
+      const ready = await fetch(new URL('/readyz', url));
+      expect(ready.status, await ready.text()).toBe(200);
+    } finally {
+      server.child.kill('SIGTERM');
+      worker.child.kill('SIGTERM');
+      expect(await server.exited, server.stderr).toBe(EXIT.ok);
+      expect(await worker.exited, worker.stderr).toBe(EXIT.ok);
+    }
+  }, 2 * SPAWNED_MS);
+
   // Last: the master serving smsq's keys is killed for good. With a replica, the default fsync is
   // refused (a promoted replica may lack acknowledged writes), and after the kill the promoted one
   // has no replica for WAIT: SMSQ_DURABILITY=none keeps what this asks to the TLS itself.
