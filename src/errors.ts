@@ -353,6 +353,9 @@ function answeredUnusable(reason: string): boolean {
  */
 export const IN_CLUSTER = 'the Redis Cluster ';
 
+/** The start of a reason that no master answers for smsq's slot while the Cluster is up ({@link IN_CLUSTER}): before a replica's promotion, or for good with none. */
+export const NO_SLOT_MASTER = `${IN_CLUSTER}has no master for `;
+
 /**
  * The start of a "Redis does not answer" line, in the Node API's words (src/setting-mention.ts:
  * the Redis as `` `redis: "redis://host:6379"` ``): the Redis and what happened; or, when something
@@ -384,7 +387,9 @@ const CLUSTER_DOWN_REPAIR = 'a master failed with no replica to take its slots: 
 
 /** What ends a Cluster's state `reason` ({@link IN_CLUSTER}), and what finishes it when it does not end on its own (`tell`: to whom an HTTP client says it). */
 function clusterFix(then: string, reason: string, tell = ''): string {
-  if (reason.startsWith(`${IN_CLUSTER}is down`)) return `Fix: ${then}: a failover ends it on its own; if it does not, ${tell}${CLUSTER_DOWN_REPAIR}`;
+  // A slot without a master is ended by a failover or by the master started again, not by
+  // `--cluster fix`: it would give the failed master's slots, and smsq's keys with them, away empty.
+  if (reason.startsWith(`${IN_CLUSTER}is down`) || reason.startsWith(NO_SLOT_MASTER)) return `Fix: ${then}: a failover ends it on its own; if it does not, ${tell}${CLUSTER_DOWN_REPAIR}`;
   return `Fix: ${then}: a reshard or a failover ends on its own; if it does not, ${tell}${CLUSTER_REPAIR}`;
 }
 
@@ -412,7 +417,7 @@ export function redisDoesNotAnswerClients(reason: string): string {
 function clusterStateForClients(reason: string): string {
   const reply = /^(the Redis Cluster (?:is moving the slot of smsq's keys between masters|is down)) \((TRYAGAIN|ASK|MOVED|CLUSTERDOWN)\b/.exec(reason);
   if (reply) return `${reply[1]} (${reply[2]})`;
-  if (reason.startsWith(`${IN_CLUSTER}has no master for slot `)) return `${IN_CLUSTER}has no master for the slot of smsq's keys: a master failed and no replica has taken its slots yet`;
+  if (reason.startsWith(NO_SLOT_MASTER)) return `${NO_SLOT_MASTER}the slot of smsq's keys: a master failed and no replica has taken its slots yet`;
   if (reason.startsWith(`${IN_CLUSTER}moved the slot of smsq's keys to a master that had not loaded smsq's scripts yet (NOSCRIPT)`)) return reason;
   return `${IN_CLUSTER}cannot serve the slot of smsq's keys now`;
 }

@@ -3,7 +3,7 @@ import { connectTimeoutOf, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connect-ti
 import { DroppableCluster } from './droppable-cluster.js';
 import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
 import { DroppableRedis } from './droppable-redis.js';
-import { ConfigError, IN_CLUSTER, RedisUnavailableError } from '../errors.js';
+import { ConfigError, NO_SLOT_MASTER, RedisUnavailableError } from '../errors.js';
 import { positiveMsLine, shown, unknownOptionLines } from '../factory-options.js';
 import { pause } from '../pause.js';
 
@@ -238,24 +238,32 @@ export function isCluster(redis: RedisConnection): redis is Cluster {
  * are read again from the Cluster, every {@link SLOT_REFRESH_GAP_MS} for up to the connect
  * timeout (a replica's promotion takes about the Cluster's node timeout); then the call fails
  * with {@link RedisUnavailableError}, in the Cluster's words.
+ *
+ * Until the promotion the Cluster still names the dead master for the slot, and each refresh gave
+ * ioredis a new, unconnected link to it: a master whose link is not up is taken only once it
+ * connects. Taken as it was, the dead master's "Connection is closed." was told as Redis not
+ * answering, with the fix to start it (`smsq send` in the seconds before a promotion).
  */
 export function createNodeResolver(redis: RedisConnection, key: string): () => Promise<Redis> {
   if (!isCluster(redis)) return async () => redis;
   let slot: number | undefined;
-  const masterServing = (s: number) => {
+  const masterServing = async (s: number) => {
     const owner = redis.slots[s]?.[0];
-    return redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+    const node = redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+    // A node's link has no retry strategy: a PING waits for it to connect, or fails with it.
+    if (node && node.status !== 'ready' && !(await node.ping().then(() => true, () => false))) return undefined;
+    return node;
   };
   return async () => {
     slot ??= Number(await redis.call('CLUSTER', 'KEYSLOT', key));
-    let node = masterServing(slot);
+    let node = await masterServing(slot);
     // Counted in refreshes rather than read from a clock: each waits for its answer, then the gap.
     for (let left = Math.ceil(connectTimeoutOf(redis) / SLOT_REFRESH_GAP_MS); !node && left > 0; left--) {
       await refreshSlots(redis);
-      node = masterServing(slot);
+      node = await masterServing(slot);
       if (!node) await pause(SLOT_REFRESH_GAP_MS, undefined);
     }
-    if (!node) throw new RedisUnavailableError(describeRedis(redis), `${IN_CLUSTER}has no master for slot ${slot} (of ${key}): a master failed and no replica has taken its slots yet`);
+    if (!node) throw new RedisUnavailableError(describeRedis(redis), `${NO_SLOT_MASTER}slot ${slot} (of ${key}): a master failed and no replica has taken its slots yet`);
     return node;
   };
 }

@@ -67,17 +67,24 @@ export class DroppableCluster extends Cluster {
 
   /**
    * ioredis's handling of a reply to follow (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, a closed link),
-   * except that a command given up after a Cluster down says so. ioredis retries a command answered
-   * CLUSTERDOWN on a node picked at random, the failed master among them (it keeps its slots), and
-   * its "Too many Cluster redirections" named only the last error: "Connection is closed." of that
-   * master whenever the last retry landed on it, told as Redis not answering, with the fix to start it.
+   * except that a command given up after its retries names what kept it from being served, not
+   * only the last error. ioredis retries a command answered CLUSTERDOWN on a node picked at
+   * random, the failed master among them (it keeps its slots), and its "Too many Cluster
+   * redirections" named only the last error: "Connection is closed." of that master whenever the
+   * last retry landed on it, told as Redis not answering, with the fix to start it. Short of a
+   * Cluster down, a closed link is named: the master of the command's slot is gone while the
+   * Cluster is up (ioredis retries a closed link only while it is ready), as in the seconds before
+   * its replica's promotion. The nodes ioredis retries on meanwhile answer MOVED to that master,
+   * and a last MOVED was told as the slot moving in a reshard, with the fix `redis-cli --cluster
+   * fix` (which would give the failed master's slots away, empty).
    */
   override handleError(error: Error, ttl: { value?: unknown }, handlers: RedirectionHandlers): void {
-    const met = ttl as { value?: unknown; clusterDown?: Error };
+    const met = ttl as { value?: unknown; clusterDown?: Error; closed?: Error };
     if (/^CLUSTERDOWN\b/.test(error.message)) met.clusterDown = error;
-    const down = met.clusterDown;
-    const saysDown: RedirectionHandlers = { ...handlers, maxRedirections: () => handlers.maxRedirections(new Error(`Too many Cluster redirections. Last error: ${String(down)}`)) };
-    super.handleError(error, ttl, down === undefined || down === error ? handlers : saysDown);
+    if (error.message === CONNECTION_CLOSED && this.status === 'ready') met.closed = error;
+    const reason = met.clusterDown ?? met.closed;
+    const saysReason: RedirectionHandlers = { ...handlers, maxRedirections: () => handlers.maxRedirections(new Error(`Too many Cluster redirections. Last error: ${String(reason)}`)) };
+    super.handleError(error, ttl, reason === undefined || reason === error ? handlers : saysReason);
   }
 
   /** A script lets go of its arguments once answered (released-arguments.ts). */
@@ -92,6 +99,9 @@ export class DroppableCluster extends Cluster {
     return new DroppableCluster(overrideStartupNodes.length > 0 ? overrideStartupNodes : internals.startupNodes.slice(0), { ...this.options, ...overrideOptions });
   }
 }
+
+/** ioredis's error for a command whose node's link closed (its CONNECTION_CLOSED_ERROR_MSG, not exported). */
+const CONNECTION_CLOSED = 'Connection is closed.';
 
 /** What ioredis 5's handleError calls for each kind of reply (only the one changed here is named). */
 interface RedirectionHandlers {
@@ -186,5 +196,5 @@ interface CloseInternals {
 function endStranded(cluster: Cluster): void {
   const internals = cluster as unknown as CloseInternals;
   internals.setStatus('end');
-  internals.flushQueue(new Error('Connection is closed.'));
+  internals.flushQueue(new Error(CONNECTION_CLOSED));
 }

@@ -3,7 +3,7 @@
  * emit when a connection is refused, times out, drops, or is down with commands refused, or when
  * what answers at REDIS_URL's port is not Redis.
  */
-import { CERTIFICATE_REFUSED, IN_CLUSTER, NOT_REDIS, RedisAuthRefusedError, writeRefusalFix, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
+import { CERTIFICATE_REFUSED, IN_CLUSTER, NO_SLOT_MASTER, NOT_REDIS, RedisAuthRefusedError, writeRefusalFix, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
 
 export type { WriteRefusal, WriteRefusalKind };
 
@@ -44,6 +44,11 @@ export function isResetLink(err: unknown): boolean {
 // or as they came.
 const CLUSTER_REPLY = /^(?:Too many Cluster redirections\. Last error: )?(?:ReplyError: )?((TRYAGAIN|ASK|MOVED|CLUSTERDOWN)\b.*)$/;
 
+// A command given up after ioredis's retries on a closed link: it retries one only while the Cluster
+// is ready, so the master of the command's slot is gone while others answer (droppable-cluster.ts
+// names the closed link rather than the MOVED to that master that other nodes answered meanwhile).
+const SLOT_MASTER_GONE = /^Too many Cluster redirections\. Last error: (?:Error: )?Connection is closed\.$/;
+
 /**
  * What a Redis Cluster reply that cannot be served now says, in words starting {@link IN_CLUSTER}
  * (errors.ts then says the Cluster's fix, not "start Redis"); undefined for any other error. The
@@ -52,7 +57,9 @@ const CLUSTER_REPLY = /^(?:Too many Cluster redirections\. Last error: )?(?:Repl
  */
 export function clusterStateReason(err: unknown): string | undefined {
   const under = underExecAbort(err);
-  const m = under instanceof Error ? CLUSTER_REPLY.exec(under.message.split('\n')[0] ?? '') : null;
+  const firstLine = under instanceof Error ? (under.message.split('\n')[0] ?? '') : '';
+  if (SLOT_MASTER_GONE.test(firstLine)) return `${NO_SLOT_MASTER}the slot of smsq's keys (the link to its master closed, ioredis's retries spent): a master failed and no replica has taken its slots yet`;
+  const m = CLUSTER_REPLY.exec(firstLine);
   if (!m) return undefined;
   return m[2] === 'CLUSTERDOWN' ? `${IN_CLUSTER}is down (${m[1]})` : `${IN_CLUSTER}is moving the slot of smsq's keys between masters (${m[1]})`;
 }

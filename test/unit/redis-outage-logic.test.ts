@@ -58,16 +58,20 @@ describe('isRedisConnectionError', () => {
       ['Too many Cluster redirections. Last error: ReplyError: MOVED 13103 127.0.0.1:6642', /is moving the slot .*\(MOVED 13103/],
       ['ASK 13103 127.0.0.1:6642', /is moving the slot .*\(ASK 13103/],
       ['CLUSTERDOWN The cluster is down', /^the Redis Cluster is down \(CLUSTERDOWN The cluster is down\)$/],
+      // Given up on the link to the slot's master, closed while the Cluster is up (before a promotion).
+      ['Too many Cluster redirections. Last error: Error: Connection is closed.', /^the Redis Cluster has no master for the slot of smsq's keys \(the link to its master closed, ioredis's retries spent\): a master failed and no replica has taken its slots yet$/],
     ] as const;
     for (const [message, words] of replies) {
       const err = new Error(message);
       expect(isRedisConnectionError(err)).toBe(true);
       expect(connectionReason(err)).toMatch(words);
       const refusal = new RedisUnavailableError('redis+cluster://127.0.0.1:6640', connectionReason(err));
-      // A Cluster down has its own fix: `--cluster fix` would give a failed master's slots, empty, to the others.
+      // A Cluster down, or a slot without a master, has its own fix: `--cluster fix` would give a failed master's slots, empty, to the others.
       expect(refusal.message).toMatch(
         message.startsWith('CLUSTERDOWN')
           ? /cannot serve smsq's keys now: the Redis Cluster is down .*Fix: retry in a few seconds: a failover ends it on its own; if it does not, a master failed with no replica to take its slots: start it again/
+          : message.endsWith('Connection is closed.')
+          ? /cannot serve smsq's keys now: the Redis Cluster has no master for .*Fix: retry in a few seconds: a failover ends it on its own; if it does not, a master failed with no replica to take its slots: start it again/
           : /cannot serve smsq's keys now: the Redis Cluster .*Fix: retry in a few seconds: a reshard or a failover ends on its own; .*redis-cli --cluster fix/,
       );
       expect(refusal.message).not.toMatch(/start Redis/);
@@ -101,10 +105,11 @@ describe('isRedisConnectionError', () => {
       }
     }
     const noMaster = new RedisUnavailableError('redis+cluster://10.0.0.5:6640', "the Redis Cluster has no master for slot 4242 (of {smsq}:send:abc): a master failed and no replica has taken its slots yet");
-    expect(noMaster.apiMessage).toBe(`Redis cannot serve smsq's keys now: the Redis Cluster has no master for the slot of smsq's keys: a master failed and no replica has taken its slots yet; nothing was enqueued. ${fix}`);
+    // Not `--cluster fix`: it would give the failed master's slots, and smsq's keys, away empty.
+    expect(noMaster.apiMessage).toBe(`Redis cannot serve smsq's keys now: the Redis Cluster has no master for the slot of smsq's keys: a master failed and no replica has taken its slots yet; nothing was enqueued. ${downFix}`);
     const noScript = new RedisUnavailableError('redis+cluster://10.0.0.5:6640', "the Redis Cluster moved the slot of smsq's keys to a master that had not loaded smsq's scripts yet (NOSCRIPT); they are loaded for the next call", undefined, true);
     expect(noScript.apiMessage).toMatch(/^Redis cannot serve smsq's keys now: the Redis Cluster moved the slot of smsq's keys to a master that had not loaded smsq's scripts yet \(NOSCRIPT\); they are loaded for the next call; the request may be partly done: retry it with the same idempotency key/);
-    expect(noMaster.asRead().apiMessage).toBe(`Redis cannot serve smsq's keys now: the Redis Cluster has no master for the slot of smsq's keys: a master failed and no replica has taken its slots yet; nothing was changed; run it again once Redis answers. ${fix}`);
+    expect(noMaster.asRead().apiMessage).toBe(`Redis cannot serve smsq's keys now: the Redis Cluster has no master for the slot of smsq's keys: a master failed and no replica has taken its slots yet; nothing was changed; run it again once Redis answers. ${downFix}`);
   });
 
   it('counts a port that answers in another protocol as Redis not there (it was logged as a queue error, then told as "does not answer")', () => {
