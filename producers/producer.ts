@@ -54,7 +54,7 @@ import { decodeRecipientCursor, DEFAULT_RECIPIENT_PAGE, encodeRecipientCursor, F
 import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
 import { redisNowMs } from '../src/clock-skew.js';
 import { connectionLostSince, createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
-import { DEFAULT_DURABILITY, resolveDurability, type DurabilityOptions } from '../src/durability/mode.js';
+import { DEFAULT_DURABILITY, durabilityReplicasLine, resolveDurability, type DurabilityOptions } from '../src/durability/mode.js';
 import { createDurabilityRecheck } from '../src/durability/recheck.js';
 import { createDurabilityFence } from '../src/durability/fence.js';
 import { createCallsInFlight, withStop, type CallsInFlight } from './calls-in-flight.js';
@@ -339,6 +339,7 @@ function producerOptionProblems(opts: ProducerOptions): string[] {
       wholeNumberLine(where, 'idempotencyTtlSeconds', opts.idempotencyTtlSeconds, 1, MAX_RETENTION_SECONDS, `leave it out (${DAY}, a day) or give whole seconds from 1 to ${MAX_RETENTION_SECONDS}, e.g. idempotencyTtlSeconds: ${DAY}`),
       positiveMsLine(where, 'idempotencyWaitMs', opts.idempotencyWaitMs, 'leave it out (10000 ms) or give a number of ms, e.g. idempotencyWaitMs: 10000 (0: refuse a twin still enqueuing at once)', true),
       booleanLine(where, 'callbacks', opts.callbacks, 'leave it out (false) or give callbacks: true'),
+      durabilityReplicasLine(where, opts.durability),
     ].filter((line): line is string => line !== undefined),
     ...retentionLines(where, opts),
     ...nestedOptionLines(where, 'waits', opts.waits, WAITS_FIELDS, "leave it out (the workers' defaults) or give { quietHours, receiptWindowMs, receiptLookups } as the workers have them", (field, value, named) =>

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MESSAGE_KINDS, type MessageKind } from './queue/kinds.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './queue/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
-import { confirmationWaitMs, DEFAULT_DURABILITY, DURABILITY_MODES, type ResolvedDurability } from './durability/mode.js';
+import { confirmationWaitMs, DEFAULT_DURABILITY, DURABILITY_MODES, MAX_DURABILITY_REPLICAS, type ResolvedDurability } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
 import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.js';
 import { CLAIM_HOLD_SLACK_MS, callDeadlineProblem, claimHoldProblem, defaultCallDeadlineMs, shortestCallDeadlineMs } from './queue/call-deadline.js';
@@ -154,7 +154,6 @@ const LEAST_DURABILITY_TIMEOUT_MS = 10;
 const switchFrom = (fix: string) =>
   z.enum(['true', 'false', '1', '0'], { message: `must be true or false. Fix: ${fix}` }).transform((v) => v === 'true' || v === '1');
 
-
 /**
  * A whole number from `min` to `max`; `range` says the range where it is more than that (a value
  * that turns a feature off). Not a number, `-1` included, is told the range too: "must be a whole
@@ -174,7 +173,7 @@ const intFrom = (name: string, min: number, max: number, fix: string, range = `f
     );
 
 /** SMSQ_DURABILITY_REPLICAS when it is not `all`. */
-const DURABILITY_REPLICAS_COUNT = intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16), or all (through Sentinel: every replica up)', 'from 0 to 16, or all');
+const DURABILITY_REPLICAS_COUNT = intFrom('SMSQ_DURABILITY_REPLICAS', 0, MAX_DURABILITY_REPLICAS, 'SMSQ_DURABILITY_REPLICAS=1 (0..16), or all (through Sentinel: every replica up)', 'from 0 to 16, or all');
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 

@@ -50,7 +50,7 @@ import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
 import { createThrottleWarnings } from './throttle-warnings.js';
 import { createDurabilityBarrier } from '../src/durability/barrier.js';
-import { confirmationWaitMs, DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
+import { confirmationWaitMs, DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, durabilityReplicasLine, resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/check.js';
 import { confirmedByWatch, createDurabilityWatch } from '../src/durability/watch.js';
 import { finishedWithin } from '../src/finished-within.js';
@@ -927,6 +927,7 @@ function workerOptionProblems(options: SmsWorkerOptions): string[] {
       positiveMsLine(where, 'flowControlSpreadMs', options.flowControlSpreadMs, 'leave it out (5000 ms) or give a number of ms', true),
       // As SMSQ_ACCOUNT_RECHECK_MS: 0 is "only smsq resume".
       wholeNumberLine(where, 'accountRecheckMs', options.accountRecheckMs, 0, MAX_ACCOUNT_RECHECK_MS, 'leave it out (300000 ms) or give whole ms, 0 for only `smsq resume` (as SMSQ_ACCOUNT_RECHECK_MS)'),
+      durabilityReplicasLine(where, options.durability),
       positiveMsLine(where, 'stalledIntervalMs', options.stalledIntervalMs, `leave it out (${STALLED_CHECK_MS} ms) or give a number of ms`),
       positiveMsLine(where, 'lockDurationMs', options.lockDurationMs, 'leave it out (30000 ms) or give a number of ms'),
       positiveMsLine(where, 'rollbackHorizonMs', options.rollbackHorizonMs, 'leave it out (10000 ms) or give a number of ms'),

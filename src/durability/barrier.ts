@@ -3,7 +3,7 @@ import { NotDurableError } from '../errors.js';
 import { blockingCommand } from '../queue/blocking-commands.js';
 import { resolveDurability, type DurabilityOptions } from './mode.js';
 import { leaveIfPrimaryMoved } from './primary-moved.js';
-import { countedReplicas, countReplicas, recountSoon } from './replica-count.js';
+import { countedReplicas, countReplicas, recountSoon, type ReplicaCount } from './replica-count.js';
 
 /**
  * Confirms that the writes sent on one connection since a mark are durable in the configured mode.
@@ -76,8 +76,7 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
         if (redis.status !== 'ready') throw new NotDurableError(what, 'the connection to Redis was lost after the writes, so the confirmation would not cover them', RETRY_AFTER_RECONNECT);
         throw err;
       };
-      // `all`: the count of the last check on this link, or one made now (a link not yet checked).
-      const replicas = asked === 'all' ? (countedReplicas(redis) ?? (await countReplicas(redis).catch(orLost))) : asked;
+      const replicas = asked === 'all' ? await followedCount(redis, what, timeoutMs, orLost) : asked;
       connectionLost();
       if (replicas < 1) throw new NotDurableError(what, 'no replica is up to confirm it (SMSQ_DURABILITY_REPLICAS=all)', 'bring a replica back; calls wait meanwhile');
       if (mode === 'waitaof') {
@@ -109,6 +108,27 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
 function fallenShort(redis: Redis, recount: boolean): void {
   leaveIfPrimaryMoved(redis).catch(() => {});
   if (recount) recountSoon(redis);
+}
+
+/**
+ * `all`: the count of the last check on this link, or one made now (a link not yet counted, as a
+ * push's confirmation after a reconnect, whose check comes after its writes), within the
+ * confirmation's own timeout. While a replica is left out it is counted again soon: once back and
+ * attached, it must count before a failover could promote it.
+ */
+async function followedCount(redis: Redis, what: string, timeoutMs: number, orLost: (err: unknown) => never): Promise<number> {
+  let count = countedReplicas(redis);
+  if (count === undefined) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new NotDurableError(what, `the replicas could not be counted within ${timeoutMs} ms (the sentinels did not answer)`)), timeoutMs)));
+    count = await Promise.race<ReplicaCount>([countReplicas(redis), late]).catch(orLost).finally(() => clearTimeout(timer));
+  }
+  // The count moves the connection to the primary the sentinels name (replica-count.ts).
+  if ('elsewhere' in count) {
+    throw new NotDurableError(what, 'a majority of the sentinels name another primary than the one the writes went to', RETRY_AFTER_RECONNECT);
+  }
+  if (count.leftOut > 0) recountSoon(redis);
+  return count.count;
 }
 
 /** A connection's WAIT (one per arguments): the one out, and the one that will follow it. */

@@ -19,7 +19,7 @@ export async function checkRedisDurability(redis: Redis, opts: DurabilityOptions
   const sentinels = await askSentinels(redis, usesWait(opts.mode));
   // `all` stands for the replicas up now, as a majority of the sentinels sees them (replica-count.ts).
   const following = usesWait(opts.mode) && 'replicas' in opts && opts.replicas === 'all' && probed.failover === 'sentinel';
-  const replicasToConfirm = following ? await countReplicas(redis, probed.connectedReplicas) : undefined;
+  const replicasToConfirm = following ? await countReplicas(redis) : undefined;
   const facts = { ...probed, promotion: sentinels?.promotion, replicasToConfirm };
   const problems = judgeDurability(opts, facts);
   const refused = problems.filter((p) => p.severity === 'refuse');

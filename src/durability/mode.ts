@@ -9,7 +9,7 @@
 
 import { mention } from '../setting-mention.js';
 import type { DurabilityProblem } from './problem.js';
-import { judgeLeftWritable, judgePromotion, replicasToCount, type PromotionFacts } from './promotion.js';
+import { judgeLeftWritable, judgePromotion, replicasToCount, type PromotionFacts, type ReplicaCount } from './promotion.js';
 
 export type { DurabilityProblem };
 
@@ -74,6 +74,19 @@ export const DURABILITY_RECHECK_MS = 30_000;
 
 export const DEFAULT_DURABILITY: ResolvedDurability = Object.freeze({ mode: 'fsync', replicas: 1, timeoutMs: 1000 });
 
+/**
+ * A line for a Node caller's `durability.replicas` that is neither a whole number from 0 to 16 nor
+ * `'all'`: `-1` made every WAIT answer at once with no replica, and `'ALL'` every WAIT fail.
+ */
+export function durabilityReplicasLine(where: string, durability: unknown): string | undefined {
+  const replicas = typeof durability === 'object' && durability !== null ? (durability as { replicas?: unknown }).replicas : undefined;
+  if (replicas === undefined || replicas === 'all' || (typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 && replicas <= MAX_DURABILITY_REPLICAS)) return undefined;
+  return `${where}: durability.replicas must be a whole number from 0 to ${MAX_DURABILITY_REPLICAS} or 'all', got ${JSON.stringify(replicas) ?? String(replicas)}. Fix: leave it out (1), or give the replicas that must confirm a write, e.g. replicas: 2, or replicas: 'all' through Sentinel (as SMSQ_DURABILITY_REPLICAS)`;
+}
+
+/** The most replicas a confirmation may wait for (SMSQ_DURABILITY_REPLICAS). */
+export const MAX_DURABILITY_REPLICAS = 16;
+
 /** `opts` with the defaults of what it leaves out. */
 export function resolveDurability(opts: DurabilityOptions): ResolvedDurability {
   return {
@@ -109,8 +122,8 @@ export interface RedisDurabilityFacts {
    * the modes that WAIT). `undefined` when smsq reaches Redis without Sentinel.
    */
   promotion?: PromotionFacts;
-  /** With `replicas: 'all'`, the replicas counted now (replica-count.ts); 0 when none is up. */
-  replicasToConfirm?: number;
+  /** With `replicas: 'all'`, the replicas counted now (replica-count.ts). */
+  replicasToConfirm?: ReplicaCount;
 }
 
 
@@ -135,7 +148,8 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
   const resolved = resolveDurability(asked);
   const follows = resolved.replicas === 'all';
   // `all` is judged as the count it stands for now.
-  const opts = { ...resolved, replicas: resolved.replicas === 'all' ? (facts.replicasToConfirm ?? 0) : resolved.replicas };
+  const counted = facts.replicasToConfirm;
+  const opts = { ...resolved, replicas: resolved.replicas === 'all' ? (counted && 'count' in counted ? counted.count : 0) : resolved.replicas };
   const problems: DurabilityProblem[] = [];
   const strict = opts.mode !== 'none';
   if (facts.role !== 'master') {
@@ -277,7 +291,14 @@ function judgeFollowing(mode: DurabilityMode, facts: RedisDurabilityFacts): Dura
       fix: `give ${mention('redis')} as a redis+sentinel:// URL, or a number: ${mention('durability.replicas', Math.max(1, facts.connectedReplicas))} (the replicas connected now, INFO connected_slaves:${facts.connectedReplicas})`,
     };
   }
-  if ((facts.replicasToConfirm ?? 0) < 1) {
+  if (facts.replicasToConfirm && 'elsewhere' in facts.replicasToConfirm) {
+    return {
+      severity: 'refuse',
+      what: `a majority of the sentinels name another primary than the node this connection is on: writes here would be lost when Sentinel converts it (${mention('durability.replicas', 'all')})`,
+      fix: 'wait: the connection moves to the primary the sentinels name (a failover under way), or check SENTINEL GET-MASTER-ADDR-BY-NAME <name> on each sentinel',
+    };
+  }
+  if (!facts.replicasToConfirm || facts.replicasToConfirm.count < 1) {
     return {
       severity: 'refuse',
       what: `no replica is up to confirm a write (${mention('durability.mode', mode)} with ${mention('durability.replicas', 'all')}; INFO connected_slaves:${facts.connectedReplicas}, and the sentinels list none up)`,

@@ -7,30 +7,48 @@
  * primary's host died, the promoted replica had one replica fewer, WAIT never met the count, and
  * every call was held until the dead host came back or an operator lowered the setting.
  *
- * The count here is every replica the sentinels list for the primary, and the primary's own
- * `connected_slaves` when more; a replica is left out only when a majority of the deployment's
- * sentinels, each naming the node the connection is on as the primary, flag it down. A majority
- * because a partition leaves the old primary with some replicas and maybe a sentinel on its side:
- * that sentinel flags the far replicas down and names the old primary still, and counting by it
- * would let the replicas beside the old primary confirm writes the promoted one never gets. Only
- * one side of a partition can hold a majority of the sentinels, and a failover needs one too.
- * Without a majority that names this node, nothing is left out and the count never falls below
- * the one before: calls wait (SMSQ_NOT_DURABLE) rather than be confirmed by too few.
+ * What must hold: a write confirmed on this primary is on the replica Sentinel would promote. So
+ * the count is the size of a set of replicas, by address: every replica attached to this primary
+ * (INFO replication's `slaveN` lines), and every replica the sentinels list for it that could be
+ * promoted. Counted apart and compared by size, the two could be different replicas: one attached
+ * but cut off from the sentinels, another up for them but cut off from the primary; WAIT 1 met by
+ * the first, the second promoted, and every write confirmed meanwhile lost (review31: a partition
+ * {primary, one replica} against {the other replica, the sentinels}: 681 of 681 acknowledged sends
+ * lost). In the set, a replica not attached is one WAIT never hears from: the count cannot be met,
+ * and calls wait. A listed replica is left out only when a majority of the deployment's sentinels,
+ * each naming this node as the primary, flag it `s_down` or `o_down` (a momentary `disconnected`
+ * is not enough): only one side of a partition can hold a majority, and Sentinel needs one to
+ * fail over. Without a majority naming this node, every replica any sentinel lists counts, and the
+ * count never falls below the one before; when a majority names another primary, nothing is
+ * confirmed here at all (the connection is moved: primary-moved.ts).
  */
 import type { Redis } from 'ioredis';
 import { parseInfo } from './probe.js';
 import { linkAddress, namesLink } from './node-address.js';
-import type { SentinelReplica } from './promotion.js';
 import { askAllSentinels } from './sentinel-ask.js';
-import { listReplicas, parseReplicas } from './sentinel-replicas.js';
+import { listReplicas } from './sentinel-replicas.js';
+import type { ReplicaCount } from './promotion.js';
+
+export type { ReplicaCount };
+import { leaveIfPrimaryMoved } from './primary-moved.js';
+
+/** A replica as one sentinel lists it for the primary. */
+export interface ListedReplica {
+  /** `ip:port`, as the primary's INFO names it (Sentinel learns replicas from that line). */
+  address: string;
+  /** Flagged `s_down` or `o_down`: this sentinel holds it down past its down-after-milliseconds. */
+  down: boolean;
+}
 
 /** One sentinel's view of the primary it monitors under the connection's name. */
 export interface SentinelView {
+  /** `SENTINEL MYID`: a sentinel listed twice (or under two addresses) is counted once. */
+  id: string | undefined;
   /** Whether the primary it names is the node the connection is on (undefined: not known). */
   namesNode: boolean | undefined;
   /** Sentinels it knows of, itself included (`num-other-sentinels` + 1). */
   sentinelsKnown: number;
-  replicas: readonly SentinelReplica[];
+  replicas: readonly ListedReplica[];
 }
 
 export interface ReplicaCountFacts {
@@ -38,52 +56,75 @@ export interface ReplicaCountFacts {
   listed: number;
   /** The views of the sentinels that answered. */
   views: readonly SentinelView[];
-  /** The primary's own count (INFO replication connected_slaves). */
-  connectedReplicas: number;
+  /** The replicas attached to this primary now, `ip:port` (INFO replication). */
+  attached: readonly string[];
   /** The count made before on this connection, if any: a floor unless a majority names this node. */
   previous: number | undefined;
 }
 
-/** The replicas a confirmation must count; 0 when none is up (nothing can confirm a write). */
-export function replicasToConfirm(facts: ReplicaCountFacts): number {
-  const deployment = Math.max(facts.listed, ...facts.views.map((v) => v.sentinelsKnown));
+
+export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
+  const views = onePerSentinel(facts.views);
+  const deployment = Math.max(facts.listed, ...views.map((v) => v.sentinelsKnown));
   const majority = Math.floor(deployment / 2) + 1;
-  const naming = facts.views.filter((v) => v.namesNode === true);
-  // Every replica listed by a sentinel naming this node, with how many of them flag it down.
+  if (views.filter((v) => v.namesNode === false).length >= majority) return { elsewhere: true };
+  const naming = views.filter((v) => v.namesNode === true);
+  const counted = new Set(facts.attached);
+  if (naming.length < majority) {
+    for (const view of views) for (const r of view.replicas) counted.add(r.address);
+    return { count: Math.max(counted.size, facts.previous ?? 0), leftOut: 0 };
+  }
   const downVotes = new Map<string, number>();
   for (const view of naming) for (const r of view.replicas) downVotes.set(r.address, (downVotes.get(r.address) ?? 0) + (r.down ? 1 : 0));
-  if (naming.length < majority) return Math.max(facts.connectedReplicas, downVotes.size, facts.previous ?? 0);
-  const gone = [...downVotes.values()].filter((votes) => votes >= majority).length;
-  return Math.max(facts.connectedReplicas, downVotes.size - gone);
+  let leftOut = 0;
+  for (const [address, votes] of downVotes) {
+    if (votes < majority) counted.add(address);
+    else if (!counted.has(address)) leftOut++;
+  }
+  return { count: counted.size, leftOut };
+}
+
+/** The views with one per sentinel id (a view without one kept as it is). */
+function onePerSentinel(views: readonly SentinelView[]): SentinelView[] {
+  const seen = new Set<string>();
+  return views.filter((v) => v.id === undefined || (!seen.has(v.id) && Boolean(seen.add(v.id))));
 }
 
 interface Counted {
-  count: number;
+  count: ReplicaCount;
   /** The connection's stream when counted: a reconnect may have reached another server. */
   link: unknown;
+  /** Which count this is: a slower one begun earlier does not replace it. */
+  sequence: number;
 }
 const counted = new WeakMap<Redis, Counted>();
 const lastRecount = new WeakMap<Redis, number>();
-/** The least time between two recounts a falling-short confirmation asks for (ms). */
+let sequences = 0;
+/** The least time between two recounts asked for by confirmations (ms). */
 export const RECOUNT_GAP_MS = 1000;
 
 /** The count made for `node` on its current link, if any. */
-export function countedReplicas(node: Redis): number | undefined {
+export function countedReplicas(node: Redis): ReplicaCount | undefined {
   const entry = counted.get(node);
   return entry && entry.link === node.stream ? entry.count : undefined;
 }
 
 /**
  * Counts for `node` now (the check, at start-up and every re-check, and a confirmation on a link
- * not yet counted): INFO replication unless `connectedReplicas` is given, and every sentinel at
- * once (each within the connect timeout).
+ * not yet counted): INFO replication on the connection, and every sentinel at once (each within
+ * the connect timeout).
  */
-export async function countReplicas(node: Redis, connectedReplicas?: number): Promise<number> {
+export async function countReplicas(node: Redis): Promise<ReplicaCount> {
+  const sequence = ++sequences;
   const link = node.stream;
   const on = linkAddress(link);
-  const connected = connectedReplicas ?? Number(parseInfo(await node.info('replication')).get('connected_slaves') ?? 0);
+  const attached = attachedReplicas(await node.info('replication'));
   const answers =
-    (await askAllSentinels(node, async (client, name) => ({ primary: await client.call('SENTINEL', 'MASTER', name), replicas: await listReplicas(client, name) }))) ?? [];
+    (await askAllSentinels(node, async (client, name) => ({
+      id: await client.call('SENTINEL', 'MYID').then(String, () => undefined),
+      primary: await client.call('SENTINEL', 'MASTER', name),
+      replicas: await listReplicas(client, name),
+    }))) ?? [];
   const views: SentinelView[] = [];
   for (const asked of answers) {
     if (!('answer' in asked)) continue;
@@ -91,26 +132,53 @@ export async function countReplicas(node: Redis, connectedReplicas?: number): Pr
     const host = primary.get('ip');
     const port = primary.get('port');
     views.push({
+      id: asked.answer.id,
       namesNode: on && host !== undefined && port !== undefined ? await namesLink(host, port, on) : undefined,
       sentinelsKnown: Number(primary.get('num-other-sentinels') ?? 0) + 1,
-      replicas: parseReplicas(asked.answer.replicas),
+      replicas: listedReplicas(asked.answer.replicas),
     });
   }
-  const count = replicasToConfirm({ listed: node.options.sentinels?.length ?? 0, views, connectedReplicas: connected, previous: counted.get(node)?.count });
-  counted.set(node, { count, link });
+  const before = counted.get(node);
+  const previous = before && !('elsewhere' in before.count) ? before.count.count : undefined;
+  const count = replicasToConfirm({ listed: node.options.sentinels?.length ?? 0, views, attached, previous });
+  // Kept only for the link it was made on, and not over a count begun after it.
+  if (node.stream === link && (before === undefined || before.sequence < sequence)) counted.set(node, { count, link, sequence });
+  // Nothing is confirmed here any more, and no WAIT falls short to move the connection: move it
+  // now (a partition can leave this node a writable primary for as long as it lasts).
+  if ('elsewhere' in count) leaveIfPrimaryMoved(node).catch(() => {});
   return count;
 }
 
 /**
- * A confirmation fell short on `node`: counts again (at most once every {@link RECOUNT_GAP_MS}),
- * so that a replica the sentinels' majority has flagged down stops holding the calls at once, not
- * at the next re-check. Not awaited: the refusal is said at once.
+ * Counts again soon (at most once every {@link RECOUNT_GAP_MS}, not awaited): when a confirmation
+ * fell short (a replica the sentinels' majority now holds down stops holding the calls), and while
+ * one is left out (it may have come back and attached, and must count before a failover).
  */
 export function recountSoon(node: Redis, now = Date.now()): void {
   const last = lastRecount.get(node);
   if (last !== undefined && now - last < RECOUNT_GAP_MS) return;
   lastRecount.set(node, now);
   countReplicas(node).catch(() => {});
+}
+
+/** `ip:port` of each `slaveN:ip=…,port=…,state=…` line of INFO replication. */
+export function attachedReplicas(info: string): string[] {
+  const attached: string[] = [];
+  for (const [field, value] of parseInfo(info)) {
+    if (!/^slave\d+$/.test(field)) continue;
+    const parts = new Map(value.split(',').map((kv) => kv.split('=') as [string, string]));
+    if (parts.has('ip') && parts.has('port')) attached.push(`${parts.get('ip')}:${parts.get('port')}`);
+  }
+  return attached;
+}
+
+/** SENTINEL REPLICAS: each replica's `ip:port` and whether it is held down (`s_down`, `o_down`). */
+function listedReplicas(reply: unknown): ListedReplica[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.map((entry: unknown) => {
+    const fields = fieldsOf(entry);
+    return { address: `${fields.get('ip') ?? '?'}:${fields.get('port') ?? '?'}`, down: /(^|,)(s_down|o_down)(,|$)/.test(fields.get('flags') ?? '') };
+  });
 }
 
 /** A sentinel's flat `field value …` reply as a map. */

@@ -51,7 +51,7 @@ export async function listReplicas(client: Redis, name: string): Promise<unknown
   }
 }
 
-export function parseReplicas(reply: unknown): SentinelReplica[] {
+function parseReplicas(reply: unknown): SentinelReplica[] {
   if (!Array.isArray(reply)) return [];
   return reply.map((entry: unknown) => {
     const fields = new Map<string, string>();

@@ -43,13 +43,7 @@ export async function sendThroughManualFailover(d: SentinelDeployment, producer:
   try {
     await waitFor(() => acked.length >= 20, 'sends acknowledged before the failover', 20_000);
     const old = d.primary;
-    const sentinel = d.sentinels[0]!.admin();
-    try {
-      await sentinel.connect();
-      await sentinel.call('SENTINEL', 'FAILOVER', d.masterName);
-    } finally {
-      sentinel.disconnect();
-    }
+    await manualFailover(d);
     await d.waitForPromotion(old.port, 20_000);
     // Sentinel converts the old primary some 8-18 s after it saw the promotion (4 hello periods and
     // an INFO): until then it takes writes.
@@ -62,3 +56,14 @@ export async function sendThroughManualFailover(d: SentinelDeployment, producer:
   return { acked, refused };
 }
 
+
+/** `SENTINEL FAILOVER <name>` on the first sentinel: it promotes a replica it sees up at once. */
+export async function manualFailover(d: SentinelDeployment): Promise<void> {
+  const sentinel = d.sentinels[0]!.admin();
+  try {
+    await sentinel.connect();
+    await sentinel.call('SENTINEL', 'FAILOVER', d.masterName);
+  } finally {
+    sentinel.disconnect();
+  }
+}

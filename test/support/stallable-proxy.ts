@@ -22,6 +22,13 @@ export interface StallableProxy {
   resume(): void;
   /** Closes every replication link and drops what it held: the replica never gets those bytes. */
   cut(): void;
+  /**
+   * Drops every connection that is not a replication link (sentinels, clients) and refuses new
+   * ones until {@link rejoin}: the node is cut off from the sentinels while its own replicas, and
+   * its own link to its primary (made from the node, not through this proxy), go on.
+   */
+  isolate(): void;
+  rejoin(): void;
   /** Bytes held now, over all replication links. */
   heldBytes(): number;
   /** Replication links open now. */
@@ -57,7 +64,13 @@ export async function startStallableProxy(target: { host?: string; port: number 
     links.delete(link);
   };
 
+  let isolated = false;
+
   const server: Server = createServer((client) => {
+    if (isolated) {
+      client.destroy();
+      return;
+    }
     const upstream = createConnection({ host: target.host ?? '127.0.0.1', port: target.port });
     const link: Link = { client, upstream, replication: false, held: [] };
     links.add(link);
@@ -113,6 +126,13 @@ export async function startStallableProxy(target: { host?: string; port: number 
     },
     cut() {
       for (const link of replicationLinks()) drop(link);
+    },
+    isolate() {
+      isolated = true;
+      for (const link of links) if (!link.replication) drop(link);
+    },
+    rejoin() {
+      isolated = false;
     },
     heldBytes: () => replicationLinks().reduce((sum, l) => sum + l.held.reduce((s, c) => s + c.length, 0), 0),
     replicationLinks: () => replicationLinks().length,

@@ -31,3 +31,14 @@ describe('a prefix without a hash tag', () => {
     expect(message).not.toContain("''");
   });
 });
+
+describe('durability.replicas from a Node caller', () => {
+  it("is refused unless a whole number from 0 to 16 or 'all' (review31: -1 had every WAIT answer at once with no replica, 'ALL' every WAIT fail)", () => {
+    for (const replicas of [-1, 2.5, 17, 'ALL', '2']) {
+      const durability = { mode: 'fsync+replicas', replicas } as unknown as NonNullable<Parameters<typeof createProducer>[0]['durability']>;
+      const fix = "Fix: leave it out (1), or give the replicas that must confirm a write, e.g. replicas: 2, or replicas: 'all' through Sentinel (as SMSQ_DURABILITY_REPLICAS)";
+      expect(refusalOf(() => createProducer({ redis, durability }))).toContain(`createProducer options: durability.replicas must be a whole number from 0 to 16 or 'all', got ${JSON.stringify(replicas)}. ${fix}`);
+      expect(refusalOf(() => createSmsWorker({ connection: redis, qps: 50, durability } as Parameters<typeof createSmsWorker>[0]))).toContain(`durability.replicas must be a whole number from 0 to 16 or 'all', got ${JSON.stringify(replicas)}.`);
+    }
+  });
+});
