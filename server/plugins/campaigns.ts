@@ -17,7 +17,7 @@ import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { isSendEnded } from '../../src/queue/lifecycle.js';
 import { createAuthHook, DASHBOARD_CREDENTIALS } from '../auth.js';
-import { CONFLICTS } from './controls.js';
+import { CONFLICTS, refuseAllButThePath } from './controls.js';
 import { HTTP_ERROR_CODES, HttpError, sendError, type ErrorBody } from '../errors.js';
 import { HtmlPage, SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.js';
@@ -172,7 +172,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
     {
       schema: {
         summary: 'The campaigns page\'s pause / resume / cancel buttons (the producer controls of POST /v1/sends/{id}/pause|resume|cancel)',
-        description: 'Needs the header `X-Smsq-Control: 1` (the page sends it; a cross-site form cannot). Refused with 405 on a read-only dashboard; an action other than pause, resume or cancel with 400 naming it, read-only or not.',
+        description: 'Needs the header `X-Smsq-Control: 1` (the page sends it; a cross-site form cannot), and takes nothing but its path: a body other than {} or a query string is refused (400), as over /v1. Refused with 405 on a read-only dashboard; an action other than pause, resume or cancel with 400 naming it, read-only or not.',
         security: DASHBOARD_LOGIN,
         request: { params: ControlParams },
         response: {
@@ -196,6 +196,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
       if (request.headers['x-smsq-control'] !== '1') {
         throw new ValidationError([{ field: 'X-Smsq-Control', message: 'must be 1. Fix: use the page\'s buttons, or send the header from a script (a cross-site form cannot, which is the point)' }]);
       }
+      refuseAllButThePath(action, request);
       // A pause or cancel of a send sent in full is refused by the producer (SMSQ_SEND_ALREADY_SENT), as over /v1.
       return options.producer[action](id);
     },

@@ -30,6 +30,20 @@ export const CONFLICTS = {
   pause: 'Every recipient of the send was already sent (SMSQ_SEND_ALREADY_SENT): it is sent, its receipts being collected, or completed, so a pause would stop nothing; nothing was changed',
 } as const;
 
+/**
+ * A control takes nothing but its path: fields in a body or a query string would be ignored, as if
+ * honoured. Both doors of the controls judge it here: the campaigns page's buttons paused a send
+ * given `{"x":1}` or `?x=1` that /v1 refused.
+ */
+export function refuseAllButThePath(action: keyof typeof CONFLICTS, request: { query: unknown; body: unknown }): void {
+  refuseQuery(request.query, `is not taken: ${action} acts on the send in the path alone. Fix: drop the query string`);
+  const body = request.body;
+  const none = body === undefined || body === null || body === '' || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+  if (!none) {
+    throw new ValidationError([{ field: '(body)', message: `is not taken: ${action} acts on the send in the path alone. Fix: send no body (or {})` }]);
+  }
+}
+
 export async function controlsPlugin(parent: FastifyInstance, options: ControlsOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API', settings: API_CREDENTIALS }));
@@ -51,13 +65,7 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
     };
     app.post(`/sends/:id/${action}`, { schema }, async (request) => {
       const { id } = parsePathOrThrow(SendIdParams, request.params);
-      // A control takes nothing but its path: fields in a body or a query string would be ignored, as if honoured.
-      refuseQuery(request.query, `is not taken: ${action} acts on the send in the path alone. Fix: drop the query string`);
-      const body = request.body;
-      const none = body === undefined || body === null || body === '' || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
-      if (!none) {
-        throw new ValidationError([{ field: '(body)', message: `is not taken: ${action} acts on the send in the path alone. Fix: send no body (or {})` }]);
-      }
+      refuseAllButThePath(action, request);
       return options.producer[action](id);
     });
   }

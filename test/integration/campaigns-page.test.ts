@@ -99,6 +99,29 @@ describe('the campaigns page', () => {
     expect(unknownAction.statusCode).toBe(400);
   });
 
+  it('a control with a body or a query string is refused as over /v1 (they were ignored and the send paused), nothing changed', async () => {
+    const h = await harnesses.create({ label: 'campaigns-control-extras' });
+    const app = await serve(h, false);
+    const s = await h.producer.send({ ...MKT, phones: ['13900139000'] });
+    const control = { ...basic, 'x-smsq-control': '1' };
+    const url = `/admin/campaigns/${s.sendId}/pause`;
+    const refusals = [
+      { what: 'a JSON body with a field', inject: { headers: { ...control, 'content-type': 'application/json' }, payload: '{"x":1}' }, field: '(body)', message: 'is not taken: pause acts on the send in the path alone. Fix: send no body (or {})' },
+      { what: 'a query string', inject: { url: `${url}?x=1`, headers: control }, field: 'query.x', message: 'is not taken: pause acts on the send in the path alone. Fix: drop the query string' },
+    ];
+    for (const r of refusals) {
+      const res = await app.inject({ method: 'POST', url, ...r.inject });
+      expect(res.statusCode, `${r.what}: ${res.body}`).toBe(400);
+      expect((res.json() as { error: { issues: unknown[] } }).error.issues, r.what).toEqual([{ field: r.field, message: r.message }]);
+    }
+    const text = await app.inject({ method: 'POST', url, headers: { ...control, 'content-type': 'text/plain' }, payload: 'hello' });
+    expect(text.statusCode, text.body).toBe(400);
+    expect((await h.producer.getStatus(s.sendId)).send.control).toBe('active');
+    // No body, or {}, is the page's own request.
+    const empty = await app.inject({ method: 'POST', url, headers: { ...control, 'content-type': 'application/json' }, payload: '{}' });
+    expect(empty.statusCode, empty.body).toBe(200);
+  });
+
   it('offers no pause of a send sent in full, and refuses one (it answered 200, changed nothing and said nothing); a cancelled send is not read as past the API', async () => {
     const h = await harnesses.create({ label: 'campaigns-sent-pause' });
     const app = await serve(h, false);
