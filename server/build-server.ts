@@ -18,7 +18,7 @@ import { createClientErrorHandler, createErrorHandler, frameworkErrorOf, MAX_PAR
 import { isAuthorized } from './auth.js';
 import { createRouteMethods } from './route-methods.js';
 import { handleExpect } from './expect.js';
-import { explainedJsonParser } from './json-body.js';
+import { emptyTextParser, utf8JsonParser } from './charset.js';
 import { redactUrl } from './redact-url.js';
 import { dashboardPlugin, DASHBOARD_PATH, DASHBOARD_SCHEMA } from './plugins/dashboard.js';
 import { healthPlugin } from './plugins/health.js';
@@ -165,9 +165,11 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   app.setErrorHandler(createErrorHandler(limits, clock, refusals));
   // Every route that reads JSON without a parser of its own (the send controls, the campaigns
   // page's buttons, Bull Board's API) reads it as /v1's enqueues do: fastify's parser took a body
-  // 524,000 lists deep, and Bull Board's add-job overflowed the stack on it.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, explainedJsonParser(app));
+  // 524,000 lists deep, and Bull Board's add-job overflowed the stack on it; a charset other than
+  // UTF-8 was read as UTF-8, and a text/plain body was taken as one.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, utf8JsonParser(app));
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, emptyTextParser);
   app.setSerializerCompiler(createReplySerializer({ checkResponses: deps.checkResponses ?? runningUnderVitest() }));
   const openApi = createOpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);

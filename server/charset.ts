@@ -4,7 +4,7 @@
  * for what the mojibake said. JSON is UTF-8 (RFC 8259): another charset is refused. A CSV upload
  * is read in the encoding the charset names (its reader takes one).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ENCODING_CHOICES, FILE_ENCODING_NAMES, type FileEncoding } from '../producers/encoding-names.js';
 import { HTTP_ERROR_CODES, HttpError, NOTHING_ENQUEUED, untouchedBy } from './errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
@@ -72,4 +72,15 @@ export function uploadEncoding(query: FileEncoding | undefined, contentType: str
   if (query !== undefined) return { encoding: query };
   const charset = csvEncodingOf(contentType);
   return charset === undefined ? {} : { encoding: charset, encodingNamedBy: 'charset' };
+}
+
+/**
+ * The text/plain parser of the routes that read JSON without a parser of their own: an empty body
+ * is no body (a client that labels nothing `text/plain` sent none), anything else is the 415 of a
+ * type no route takes, which names application/json. fastify's own read the text as a body, and
+ * a send control told `{}` labelled text/plain to send `{}`.
+ */
+export function emptyTextParser(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+  if (body === '') return done(null, undefined);
+  done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE('text/plain'));
 }

@@ -180,6 +180,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
           ...PAGE_FAILURES,
           404: API_FAILURES[404],
           405: failure('The dashboard is read-only (SMSQ_METHOD_NOT_ALLOWED): SMSQ_DASHBOARD_READ_ONLY=false allows the controls'),
+          415: failure('A body of a type other than application/json (an empty one passes under any type), or a JSON body in a charset other than UTF-8 (SMSQ_UNSUPPORTED_MEDIA_TYPE)'),
           409: failure(`The control cannot happen; nothing was changed. Resume: ${CONFLICTS.resume}. Cancel or pause: ${CONFLICTS.cancel}`),
         },
       },

@@ -59,7 +59,7 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
         503: failure(
           `Not confirmed durable (SMSQ_NOT_DURABLE: the replicas did not confirm it in time; SMSQ_REDIS_NOT_DURABLE: Redis does not keep SMSQ_DURABILITY): the ${action} is applied, but a failover or a host crash may lose it, so give it again (given again it changes nothing). Or Redis does not answer (SMSQ_REDIS_UNAVAILABLE; \`Retry-After: 5\`), or the server is stopping (SMSQ_NOT_READY)`,
         ),
-        415: failure('A body with a Content-Encoding other than identity (SMSQ_UNSUPPORTED_MEDIA_TYPE; `Accept-Encoding: identity`)'),
+        415: failure('A body of a type other than application/json (an empty one passes under any type), a JSON body in a charset other than UTF-8, or a body with a Content-Encoding other than identity (SMSQ_UNSUPPORTED_MEDIA_TYPE; `Accept-Encoding: identity`)'),
         409: failure(CONFLICTS[action]),
       },
     };

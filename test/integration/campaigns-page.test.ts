@@ -115,7 +115,7 @@ describe('the campaigns page', () => {
       expect((res.json() as { error: { issues: unknown[] } }).error.issues, r.what).toEqual([{ field: r.field, message: r.message }]);
     }
     const text = await app.inject({ method: 'POST', url, headers: { ...control, 'content-type': 'text/plain' }, payload: 'hello' });
-    expect(text.statusCode, text.body).toBe(400);
+    expect(text.statusCode, text.body).toBe(415);
     expect((await h.producer.getStatus(s.sendId)).send.control).toBe('active');
     // No body, or {}, is the page's own request.
     const empty = await app.inject({ method: 'POST', url, headers: { ...control, 'content-type': 'application/json' }, payload: '{}' });

@@ -601,6 +601,32 @@ describe('a parameter or header given twice, or empty', () => {
   });
 });
 
+describe('a send control\'s body in a type or charset JSON is not', () => {
+  it('text/plain with a body is 415 naming application/json (it was 400 telling the caller to send {}), a non-UTF-8 charset 415 naming it (it was accepted and the send paused); nothing changed', async () => {
+    const s = await producer.send({ phones: ['13800138096'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE });
+    for (const action of ['pause', 'cancel']) {
+      const url = `/v1/sends/${s.sendId}/${action}`;
+      const text = await app.inject({ method: 'POST', url, headers: { ...AUTH, 'content-type': 'text/plain' }, payload: '{}' });
+      expect(text.statusCode, text.body).toBe(415);
+      expect(text.json().error.code).toBe('SMSQ_UNSUPPORTED_MEDIA_TYPE');
+      expect(text.json().error.message).toMatch(/^Content-Type "text\/plain" is not accepted; nothing was changed\. Fix: send application\/json/);
+      const latin1 = await app.inject({ method: 'POST', url, headers: { ...AUTH, 'content-type': 'application/json; charset=latin1' }, payload: '{}' });
+      expect(latin1.statusCode, latin1.body).toBe(415);
+      expect(latin1.json().error).toEqual({
+        code: 'SMSQ_UNSUPPORTED_MEDIA_TYPE',
+        message: 'Content-Type charset "latin1" is not accepted: JSON is read as UTF-8; nothing was changed. Fix: send the body in UTF-8, with charset=utf-8 or no charset',
+      });
+    }
+    expect((await producer.getStatus(s.sendId)).send.control).toBe('active');
+    // No body is no body, whatever type it is labelled with; {} in UTF-8 is none either.
+    const empty = await app.inject({ method: 'POST', url: `/v1/sends/${s.sendId}/pause`, headers: { ...AUTH, 'content-type': 'text/plain' }, payload: '' });
+    expect(empty.statusCode, empty.body).toBe(200);
+    const utf8 = await app.inject({ method: 'POST', url: `/v1/sends/${s.sendId}/resume`, headers: { ...AUTH, 'content-type': 'application/json; charset=utf-8' }, payload: '{}' });
+    expect(utf8.statusCode, utf8.body).toBe(200);
+    await producer.cancel(s.sendId);
+  });
+});
+
 describe('a body in another charset than it is read in', () => {
   const gbk = (text: string) => iconv.encode(text, 'gbk');
   const note = { phones: ['13800138091'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE };
