@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { normalizePhone } from '../src/sms/phone.js';
 import { quoteForError } from '../src/sms/phone-list.js';
+import { invisibleInName } from '../src/sms/template-rules.js';
 import { isListenHost } from '../src/listen-host.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { UsageError, type FlagIssue } from './errors.js';
@@ -97,6 +98,19 @@ export function textFlag(fix: string, max = 200) {
     .trim()
     .min(1, { message: `must not be empty. Fix: ${fix}` })
     .max(max, { message: `must be at most ${max} characters. Fix: ${fix}` });
+}
+
+/**
+ * A name looked up at the account (a signature, a qualification's group, company or legal person):
+ * non-empty text holding no invisible or control character, refused by code point as `send
+ * --sign` refuses one. Looked up, a name with one was a name nobody has ("Nothing sent", no
+ * records), and `smsq sign` echoed the character raw to the terminal.
+ */
+export function nameFlag(fix: string, max: number) {
+  return textFlag(fix, max).superRefine((name, ctx) => {
+    const shown = invisibleInName(name);
+    if (shown) ctx.addIssue({ code: 'custom', message: `holds an invisible or control character (${shown}), which no name has: it comes with a name pasted from elsewhere. Fix: type it again (${fix})` });
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { forbiddenCallbackReason, ipOfHost, isForbiddenCallbackAddress } from '../src/callback-address.js';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { mention } from '../src/setting-mention.js';
-import { firstCodePoint, halfCharacter, HIDDEN_CHARACTER, LONE_SURROGATE } from '../src/sms/template-rules.js';
+import { firstCodePoint, halfCharacter, invisibleInName, LONE_SURROGATE } from '../src/sms/template-rules.js';
 import { EXTEND_CODE } from '../src/sms/extend-code.js';
 import { isoTime } from '../src/china-time.js';
 import { parseZonedTime } from '../src/zoned-time.js';
@@ -36,15 +36,13 @@ export const IdempotencyKey = z
 
 // A signature shows as 【name】 in every message, and Dysmsapi adds the brackets itself: given with
 // them, it is a name the account does not have (SignatureNotFound, with no word of why).
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 const signName = z
   .string()
   .trim()
   .superRefine((name, ctx) => {
     // The characters a template param may not hold, and every control character.
-    const shown = firstCodePoint(name, HIDDEN_CHARACTER) ?? firstCodePoint(name, CONTROL);
+    const shown = invisibleInName(name);
     // Refused here, not by the account look-up (a GetSmsSign, to be told SignatureNotFound).
     if (shown) ctx.addIssue({ code: 'custom', message: `holds an invisible or control character (${shown}), which no signature has: it comes with a name pasted from elsewhere. Fix: type the name again (\`smsq signs\` lists them)` });
     // Its look-up threw in the SDK and was skipped as Dysmsapi not answering; enqueued, each
@@ -66,7 +64,7 @@ const sendName = z
   .min(1, { message: 'must not be empty. Fix: leave name out, or give the send a name' })
   .max(200, { message: 'must be at most 200 characters. Fix: a shorter name' })
   .superRefine((name, ctx) => {
-    const shown = firstCodePoint(name, HIDDEN_CHARACTER) ?? firstCodePoint(name, CONTROL);
+    const shown = invisibleInName(name);
     // Shown on the campaigns page and by `smsq sends`: an escape sequence would drive the terminal,
     // and a bidi control (U+202E) or an invisible character would show another name than it is.
     if (shown) ctx.addIssue({ code: 'custom', message: `holds an invisible or control character (${shown}). Fix: a name of printable characters, typed rather than pasted` });

@@ -4,16 +4,16 @@ import { z } from 'zod';
 import { QUALIFICATION_STATES, qualificationStateOf } from '../../src/sms/qualification-states.js';
 import type { QualificationRecord } from '../../src/sms/types.js';
 import type { CliContext } from '../context.js';
-import { enumFlag, intFlag, pagingFlags, switchFlag, textFlag, yesNoFlag } from '../flags.js';
+import { enumFlag, intFlag, nameFlag, pagingFlags, switchFlag, yesNoFlag } from '../flags.js';
 import { ApiCallError } from '../errors.js';
 import { cstText, renderFields, renderTable, withIsoTimesDeep } from '../format.js';
 import { refusePastLastPage, fetchPages, pagingFooter } from '../paging.js';
 
 const listSchema = z.object({
   ...pagingFlags(20),
-  name: textFlag('--name "qualification group name"', 100).optional(),
-  company: textFlag('--company "company name"', 200).optional(),
-  legalPerson: textFlag('--legal-person "name"', 100).optional(),
+  name: nameFlag('--name "qualification group name"', 100).optional(),
+  company: nameFlag('--company "company name"', 200).optional(),
+  legalPerson: nameFlag('--legal-person "name"', 100).optional(),
   state: enumFlag(QUALIFICATION_STATES, '--state PASS').optional(),
   workOrderId: intFlag(1, Number.MAX_SAFE_INTEGER, '--work-order-id 20001234').optional(),
   useBySelf: yesNoFlag('--use-by-self true (qualifications for your own use), or false (for use by others)').optional(),

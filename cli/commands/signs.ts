@@ -2,12 +2,12 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { switchFlag, textFlag } from '../flags.js';
+import { nameFlag, switchFlag } from '../flags.js';
 import { approvalWord, renderFields, renderTable } from '../format.js';
 import { catalogFooter, catalogListSchema, emptyCatalogLine, fetchCatalogList } from '../catalog-list.js';
 import { cstText, withIsoTimes } from '../format.js';
 
-const oneSchema = z.object({ name: textFlag('smsq sign "Your Sign"', 100), json: switchFlag });
+const oneSchema = z.object({ name: nameFlag('smsq sign "Your Sign"', 100), json: switchFlag });
 
 export function register(program: Command, ctx: CliContext): void {
   program

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { SendStatisticsRow } from '../../src/sms/types.js';
 import { cstDate } from '../../src/sms/dates.js';
 import type { CliContext } from '../context.js';
-import { choiceIntFlag, dateFlag, isCalendarDate, pagingFlags, switchFlag, textFlag } from '../flags.js';
+import { choiceIntFlag, dateFlag, isCalendarDate, nameFlag, pagingFlags, switchFlag } from '../flags.js';
 import { renderTable } from '../format.js';
 import { refusePastLastPage, fetchPages, pagingFooter, showsEvery } from '../paging.js';
 import { refuseHistoryWithoutEndpoint } from '../history-endpoint.js';
@@ -18,7 +18,7 @@ function statsSchema(now: () => number) {
       start: dateFlag('--start', today).optional(),
       end: dateFlag('--end', today),
       globe: choiceIntFlag([1, 2] as const, '--globe 1 (domestic) or --globe 2 (international / HK, Macao, Taiwan)').optional().default(1),
-      signName: textFlag('--sign-name "Your Sign"', 100).optional(),
+      signName: nameFlag('--sign-name "Your Sign"', 100).optional(),
       templateType: choiceIntFlag(
         [0, 1, 2, 3, 7] as const,
         '--template-type 0 (verification), 1 (notification), 2 (marketing), 3 (international) or 7 (digital)',

@@ -79,6 +79,17 @@ function holdsLink(value: string): boolean {
 // sequences are joined by it.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 export const HIDDEN_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u0085\u00AD\u061C\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/**
+ * The first character of a name (a signature's, a send's, a company's) that no name has: a
+ * {@link HIDDEN_CHARACTER} or any control, tab and newline included; as {@link firstCodePoint}
+ * names it, undefined when none. It comes with a name pasted from elsewhere, and the name looked
+ * up with it is one nobody has.
+ */
+export function invisibleInName(name: string): string | undefined {
+  return firstCodePoint(name, HIDDEN_CHARACTER) ?? firstCodePoint(name, CONTROL);
+}
 /**
  * A character that shows as blank space or as nothing: white space, the default-ignorable code
  * points (the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, U+180E, the zero-width characters,

@@ -601,6 +601,30 @@ describe('a parameter or header given twice, or empty', () => {
   });
 });
 
+describe('a read command\'s name flag holding an invisible or control character', () => {
+  it('is refused by code point before any API call, naming the flag and the fix, as send --sign is (smsq sign "smsq\\x01沙箱" called GetSmsSign and echoed it raw; stats said "Nothing sent")', async () => {
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()).replaceAll('-', '');
+    const cases = [
+      { argv: ['sign', 'smsq\u0001沙箱'], flag: 'name', shown: 'U+0001' },
+      { argv: ['stats', '--start', today, '--end', today, '--sign-name', 'smsq\u200b沙箱'], flag: '--sign-name', shown: 'U+200B ZERO WIDTH SPACE' },
+      { argv: ['qualifications', '--name', '\u200b张三'], flag: '--name', shown: 'U+200B ZERO WIDTH SPACE' },
+      { argv: ['qualifications', '--company', 'Acme\u202e Ltd'], flag: '--company', shown: 'U+202E' },
+    ];
+    for (const c of cases) {
+      const since = emulator.calls().length;
+      const run = await cli(c.argv);
+      expect(run.code, `${c.argv.join(' ')}: ${run.stdout}${run.stderr}`).toBe(EXIT_USAGE);
+      expect(run.stderr, c.argv.join(' ')).toContain(c.flag);
+      expect(run.stderr, c.argv.join(' ')).toContain(`holds an invisible or control character (${c.shown}`);
+      expect(run.stderr, c.argv.join(' ')).toMatch(/Fix: type it again/);
+      expect(run.stderr.trim().split('\n'), c.argv.join(' ')).toHaveLength(1);
+      // A control character is not echoed raw to the terminal.
+      expect(run.stderr).not.toContain('\u0001');
+      expect(emulator.calls().slice(since).map((r) => r.action), c.argv.join(' ')).toEqual([]);
+    }
+  });
+});
+
 describe('a send control\'s body in a type or charset JSON is not', () => {
   it('text/plain with a body is 415 naming application/json (it was 400 telling the caller to send {}), a non-UTF-8 charset 415 naming it (it was accepted and the send paused); nothing changed', async () => {
     const s = await producer.send({ phones: ['13800138096'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE });
