@@ -296,11 +296,13 @@ export function frameworkErrorOf(err: FastifyError, request: { method: string; u
   const path = redactUrl(request.url);
   const untouched = untouchedBy(request.method, request.url);
   if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    const longest = Math.max(...path.split('/').map((segment) => segment.length));
+    // Measured as sent: the redacted path measured a report token as `[REDACTED]`, 10 characters.
+    const longest = Math.max(...(request.url.split('?')[0] ?? '').split('/').map((segment) => segment.length));
+    const fix = PUSH_ROUTE.test(request.url)
+      ? `check the report token in the push URL (/v1/reports/<SMSQ_REPORT_TOKEN>/sms-report); a report token is at most ${MAX_PARAM_LENGTH} characters`
+      : 'check the id in the path; a send id is at most 64 characters';
     return toHttpError(
-      new ValidationError([
-        { field: '(path)', message: `has a segment of ${longest} characters, longer than any id or token smsq gives (${MAX_PARAM_LENGTH}). Fix: check the id in the path; a send id is at most 64 characters` },
-      ]),
+      new ValidationError([{ field: '(path)', message: `has a segment of ${longest} characters, longer than any id or token smsq gives (${MAX_PARAM_LENGTH}). Fix: ${fix}` }]),
       limits,
       request.id,
       untouched,

@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Queue } from 'bullmq';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError } from '../../src/config.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallMetricsRecorder, instrumentSmsClient } from '../../src/metrics/call-metrics.js';
@@ -14,6 +14,7 @@ import { createCallsQueue } from '../../src/queue/calls-queue.js';
 import { SERVER_QUEUES } from '../../src/queue/keys.js';
 import { SEND_ID_SHAPE } from '../../src/send-id-shape.js';
 import { buildServer, type ServerDeps, type SmsqServer } from '../../server/build-server.js';
+import { ingestFor } from '../support/ingest.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -588,6 +589,23 @@ describe('smsq server: what fastify and Node answer on their own is in the error
     const push = await app.inject({ method: 'POST', url: `/v1/reports/${token}/%zz`, headers: { 'content-type': 'application/json' }, payload: '[]' });
     expect(push.statusCode).toBe(400);
     expect(push.body).not.toContain(token);
+  });
+
+  it('a report token past the router\'s limit is measured as sent and told as a report token (it was "a segment of 10 characters", [REDACTED]\'s, and "a send id is at most 64")', async () => {
+    const h = await harness('srv-fw-token');
+    const { ingest, close } = ingestFor(h);
+    const app = await serverFor(h, { reports: { ingest, token: 'report-token-0123456789' } });
+    onTestFinished(close);
+    const token = 'a'.repeat(200);
+    const res = await app.inject({ method: 'POST', url: `/v1/reports/${token}/sms-report`, headers: { 'content-type': 'application/json' }, payload: '[]' });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.body).not.toContain(token);
+    expect(expectErrorShape(res.json(), 'SMSQ_INVALID_REQUEST').issues).toEqual([
+      {
+        field: '(path)',
+        message: 'has a segment of 200 characters, longer than any id or token smsq gives (128). Fix: check the report token in the push URL (/v1/reports/<SMSQ_REPORT_TOKEN>/sms-report); a report token is at most 128 characters',
+      },
+    ]);
   });
 
   it('a request that is not HTTP, headers over Node\'s limit, or too slow to arrive: 400, 431, 408 in the error shape, not fastify\'s', async () => {
