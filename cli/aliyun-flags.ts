@@ -47,8 +47,9 @@ const OUT_ID: SmsqEquivalent = { drop: 'not offered: smsq gives every attempt an
 
 /**
  * Per smsq command: the aliyun CLI's flag name and what smsq takes instead ({@link EVERY_CALL} for
- * each command that stands for an aliyun action). Flags smsq shares with it (--page-size,
- * --sign-name on stats, --biz-id) are not here.
+ * each command that stands for an aliyun action), and smsq's own name from another command where
+ * one command names a thing differently (stats --sign: --sign-name). Flags smsq shares with it
+ * (--page-size, --sign-name on stats, --biz-id) are not here.
  */
 export const ALIYUN_FLAGS: Readonly<Record<string, Readonly<Record<string, SmsqEquivalent>>>> = {
   send: {
@@ -104,6 +105,9 @@ export const ALIYUN_FLAGS: Readonly<Record<string, Readonly<Record<string, SmsqE
   },
   stats: {
     ...EVERY_CALL,
+    // Not the aliyun CLI's but send's name (the other way round from send --sign-name): told to
+    // drop it, a caller widened the statistics to every signature.
+    '--sign': { use: '--sign-name', note: "smsq stats names the signature as Dysmsapi's QuerySendStatistics does; --sign is send's and campaign's name for it." },
     '--start-date': { use: '--start' },
     '--end-date': { use: '--end' },
     '--is-globe': { use: '--globe' },

@@ -132,6 +132,8 @@ describe('aliyun CLI flag names get smsq\'s answer', () => {
     ['--out-id', ['send', '--phones', '13800138000', '--out-id', 'abc'], /not offered: .*OutId of its own/, /^Fix: drop --out-id \(see smsq send --help\)$/],
     ['--sms-up-extend-code-json', ['send-batch', '--sms-up-extend-code-json', '["1"]'], /Did you mean --file\? .*extend_code/, /^Fix: --file instead of --sms-up-extend-code-json \(see smsq send-batch --help\)$/],
     ['--sign-name on send (as before, with a Fix)', ['send', '--sign-name', N.sign], /Did you mean --sign\?/, /^Fix: --sign instead of --sign-name \(see smsq send --help\)$/],
+    // "drop --sign" widened stats to every signature: it is send's name for what stats calls --sign-name.
+    ['--sign on stats (it was told to drop it)', ['stats', '--start', '20260101', '--end', '20260101', '--sign', N.sign], /Did you mean --sign-name\? smsq stats names the signature/, /^Fix: --sign-name instead of --sign \(see smsq stats --help\)$/],
     ['--template-code on template', ['template', '--template-code', N.verificationTemplate], /Did you mean smsq template <code>\?/, /^Fix: smsq template <code>, the value as an argument, not after --template-code \(see smsq template --help\)$/],
   ])('%s', async (flag, argv, answer, fix) => {
     const lines = await refused(argv);
