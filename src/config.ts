@@ -525,7 +525,7 @@ export const envSchema = z.object({
     .refine((v) => !inQuotes(v.trim()), { message: quotesMessage('SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)'), abort: true })
     .regex(/^[A-Za-z0-9_-]{16,128}$/, { message: 'must be 16-128 URL-safe characters (it goes in the push URL). Fix: SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)' })
     .optional()
-    .meta(envDoc({ group: 'sends', description: 'the secret Alibaba\'s pushed reports must carry (`x-smsq-report-token` header, or the URL path where only a URL can be set); the push endpoints are off without it', allowed: '16-128 URL-safe characters (`A-Z a-z 0-9 _ -`)' })),
+    .meta(envDoc({ group: 'sends', description: 'the secret Alibaba\'s pushed reports must carry (`x-smsq-report-token` header, or the URL path where only a URL can be set); the push endpoints are off without it; refused when it equals `SMSQ_API_TOKEN` or `SMSQ_DASHBOARD_TOKEN` (the push URL would carry them)', allowed: '16-128 URL-safe characters (`A-Z a-z 0-9 _ -`), a value of its own' })),
   SMSQ_OPT_OUT_WORDS: z
     .string()
     .transform((v, zctx) => {
@@ -698,6 +698,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     'set both ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or neither',
   );
   pair('SMSQ_DASHBOARD_USER', 'SMSQ_DASHBOARD_PASSWORD', 'set both SMSQ_DASHBOARD_USER and SMSQ_DASHBOARD_PASSWORD, or neither');
+  // The report token is the one secret that leaves the server (Alibaba's console keeps the push
+  // URL it may sit in): the same value there would hand out the API or the dashboard with it.
+  for (const other of ['SMSQ_API_TOKEN', 'SMSQ_DASHBOARD_TOKEN'] as const) {
+    if (e.SMSQ_REPORT_TOKEN !== undefined && e.SMSQ_REPORT_TOKEN === e[other]) {
+      pairLines.push(
+        `SMSQ_REPORT_TOKEN is the same as ${other}: the report token sits in the push URL in Alibaba's console, so it would open what ${other} guards to whoever reads that URL. Fix: give SMSQ_REPORT_TOKEN a value of its own (SMSQ_REPORT_TOKEN=$(openssl rand -hex 24))`,
+      );
+    }
+  }
   if (e.SMSQ_DURABILITY_REPLICAS === 'all' && (e.SMSQ_DURABILITY === 'replicas' || e.SMSQ_DURABILITY === 'fsync+replicas' || e.SMSQ_DURABILITY === 'waitaof') && parseRedisUrl(e.REDIS_URL).kind !== 'sentinel') {
     pairLines.push(`SMSQ_DURABILITY_REPLICAS=all counts the replicas up as a majority of the sentinels sees them, and REDIS_URL does not name sentinels. Fix: REDIS_URL=redis+sentinel://… (rediss+sentinel:// in TLS), or SMSQ_DURABILITY_REPLICAS=<the number of replicas that must confirm>`);
   }

@@ -238,6 +238,18 @@ describe('loadConfig', () => {
       expect(loadConfig({ SMSQ_SERVER_BODY_LIMIT: '4096', SMSQ_DASHBOARD_READ_ONLY: '1' }).server).toMatchObject({ bodyLimit: 4096, dashboard: { readOnly: true } });
     });
 
+    it('refuses SMSQ_REPORT_TOKEN equal to SMSQ_API_TOKEN or SMSQ_DASHBOARD_TOKEN, naming both and the fix, never the value (it started without a word, the API token in Alibaba\'s push URL)', () => {
+      const token = 'c'.repeat(32);
+      for (const other of ['SMSQ_API_TOKEN', 'SMSQ_DASHBOARD_TOKEN']) {
+        const err = errorOf({ SMSQ_REPORT_TOKEN: token, [other]: token });
+        expect(err.lines, other).toEqual([
+          `SMSQ_REPORT_TOKEN is the same as ${other}: the report token sits in the push URL in Alibaba's console, so it would open what ${other} guards to whoever reads that URL. Fix: give SMSQ_REPORT_TOKEN a value of its own (SMSQ_REPORT_TOKEN=$(openssl rand -hex 24))`,
+        ]);
+        expect(err.message).not.toContain(token);
+      }
+      expect(loadConfig({ SMSQ_REPORT_TOKEN: token, SMSQ_API_TOKEN: 'd'.repeat(32), SMSQ_DASHBOARD_TOKEN: 'e'.repeat(32) }).reportToken).toBe(token);
+    });
+
     it('names each bad server variable with its fix, and never prints tokens or passwords', () => {
       const err = errorOf({
         SMSQ_SERVER_PORT: '70000',
