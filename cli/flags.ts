@@ -9,7 +9,7 @@ import { normalizePhone } from '../src/sms/phone.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { invisibleInName } from '../src/sms/template-rules.js';
 import { isListenHost } from '../src/listen-host.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration, unitOrderFault } from './duration.js';
 import { UsageError, type FlagIssue } from './errors.js';
 import { notASendId, SEND_ID_PATTERN } from '../src/send-id-shape.js';
 import { ValidationError } from '../src/errors.js';
@@ -82,6 +82,11 @@ export function durationFlag(minMs: number, maxMs: number, fix: string) {
     .string({ error: required(fix) })
     .trim()
     .transform((s, ctx) => {
+      const fault = unitOrderFault(s);
+      if (fault !== undefined && fault.meant >= minMs && fault.meant <= maxMs) {
+        ctx.addIssue({ code: 'custom', message: `must give each unit once, largest first: ${fault.problem}. Fix: ${fix.split(' ')[0]} ${formatDuration(fault.meant)}` });
+        return z.NEVER;
+      }
       const ms = parseDuration(s);
       if (ms === undefined || ms < minMs || ms > maxMs) {
         ctx.addIssue({ code: 'custom', message: range });

@@ -5,7 +5,7 @@ import { UsageError } from '../../cli/errors.js';
 import { durationFlag, parseFlags } from '../../cli/flags.js';
 
 describe('durations (--timeout)', () => {
-  it('reads whole numbers with a unit, one or more, largest first or not', () => {
+  it('reads whole numbers with a unit, one or more, largest first', () => {
     expect(parseDuration('500ms')).toBe(500);
     expect(parseDuration('30s')).toBe(30_000);
     expect(parseDuration('5m')).toBe(300_000);
@@ -17,6 +17,13 @@ describe('durations (--timeout)', () => {
 
   it('refuses a bare number (seconds or milliseconds would be a guess), fractions, other units and words', () => {
     for (const text of ['30', '1.5m', '2d', 'soon', '', 's', '5 m', '-5s', '5mm', '5m5']) expect(parseDuration(text), text).toBeUndefined();
+  });
+
+  it('refuses a unit given twice or after a smaller one (1h1h and 30s1h were read as 2h and 1h0m30s), naming which, with the fix', () => {
+    for (const text of ['1h1h', '30s1h', '1m1h', '5ms1s', '1h30m30m']) expect(parseDuration(text), text).toBeUndefined();
+    const schema = z.object({ timeout: durationFlag(1000, 86_400_000, '--timeout 30s').optional() });
+    expect(() => parseFlags(schema, { timeout: '1h1h' })).toThrow('--timeout "1h1h" must give each unit once, largest first: h is given twice. Fix: --timeout 2h');
+    expect(() => parseFlags(schema, { timeout: '30s1h' })).toThrow('--timeout "30s1h" must give each unit once, largest first: h comes after s. Fix: --timeout 1h30s');
   });
 
   it('writes durations as it reads them', () => {
