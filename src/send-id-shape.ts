@@ -10,14 +10,17 @@ import { maskPhone } from './sms/phone-mask.js';
 /** An id as an enqueue answers it. */
 export const SEND_ID_EXAMPLE = 'smx8k5nwj5d7ae857a7a7';
 
-/** The ids a look-up takes (ids made by other versions included): 1-64 letters, digits, `.`, `_` or `-`. */
-export const SEND_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * The ids a look-up takes (ids made by other versions included): 1-64 letters, digits, `.`, `_` or
+ * `-`, but not `.` or `..` alone, which are path steps (`GET /v1/sends/%2e%2e` was looked up).
+ */
+export const SEND_ID_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,64}$/;
 
 /** A send id in words, for a message's fix. */
 export const SEND_ID_SHAPE = `a send id is "s" and lowercase letters and digits, like ${SEND_ID_EXAMPLE}, as the enqueue answered it`;
 
 /** The refusal of a value that cannot be a send id (REST's path, the CLI's argument). */
-const NOT_A_SEND_ID = `is not a send id (1-64 letters, digits, . _ or -): ${SEND_ID_SHAPE}`;
+const NOT_A_SEND_ID = `is not a send id (1-64 letters, digits, . _ or -, not . or .. alone): ${SEND_ID_SHAPE}`;
 
 /**
  * What an operator copies from elsewhere instead of a send id, when a value has its shape: a

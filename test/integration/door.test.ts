@@ -838,7 +838,7 @@ describe('messages a new user\'s trial found without the field or the fix', () =
     expect(r.stderr).toBe(`error SMSQ_NOT_FOUND: send smxnope not found. Fix: check the id (${SEND_ID_SHAPE}), and that REDIS_URL (${env.REDIS_URL}) and SMSQ_PREFIX (${env.SMSQ_PREFIX}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS\n`);
     // A space in an id: one argument, an id no send has; two words: commander's line, and what an id is.
     const spaced = await cli(['status', 'bad id!']);
-    expect(spaced.stderr).toMatch(/^error: SEND_ID "bad id!" is not a send id \(1-64 letters, digits, \. _ or -\): a send id is "s" and lowercase letters and digits, like smx8k5nwj5d7ae857a7a7, as the enqueue answered it\. Fix: /);
+    expect(spaced.stderr).toMatch(/^error: SEND_ID "bad id!" is not a send id \(1-64 letters, digits, \. _ or -, not \. or \.\. alone\): a send id is "s" and lowercase letters and digits, like smx8k5nwj5d7ae857a7a7, as the enqueue answered it\. Fix: /);
     // `campaign cancel` with a bad id was shown `smsq campaign pause …` as its fix.
     expect((await cli(['campaign', 'cancel', '../x'])).stderr).toMatch(/Fix: smsq campaign pause\|resume\|cancel smx8raea837d634fdfd72 \(the action you meant; smsq sends lists the ids\)\n$/);
     const twoWords = await cli(['status', 'bad', 'id!']);

@@ -145,6 +145,14 @@ describe('smsq server: authentication', () => {
       expect(res.statusCode, url).toBe(400);
       expect(expectErrorShape(res.json(), 'SMSQ_INVALID_REQUEST').issues?.map((i) => i.field), `${method} ${url}`).toEqual(['(path)']);
     }
+    // `.` and `..` alone are path steps, no id: `%2e%2e` was looked up ("send .. not found"). Over a
+    // socket, as a client sends it: inject() resolves the dots away before the router sees them.
+    const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+    for (const [method, path] of [['GET', '/v1/sends/%2e%2e'], ['GET', '/v1/sends/%2E'], ['GET', '/v1/sends/%2e%2e/recipients'], ['POST', '/v1/sends/%2e%2e/cancel']] as const) {
+      const res = await rawHttp(port, `${method} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH.authorization}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      expect(res.status, `${method} ${path}: ${res.body}`).toBe(400);
+      expect(expectErrorShape(JSON.parse(res.body), 'SMSQ_INVALID_REQUEST').issues?.map((i) => i.field), path).toEqual(['(path)']);
+    }
     // An id of no other shape keeps the answer that names the prefix.
     expect(expectErrorShape((await get('/v1/sends/smxnope')).body, 'SMSQ_NOT_FOUND').message).toMatch(/^send smxnope not found\. Fix: check the id/);
   });
