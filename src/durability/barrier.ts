@@ -76,9 +76,10 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
         if (redis.status !== 'ready') throw new NotDurableError(what, 'the connection to Redis was lost after the writes, so the confirmation would not cover them', RETRY_AFTER_RECONNECT);
         throw err;
       };
+      // A number is the caller's (waitaof with 0: the primary's own fsync alone); `all` with none up confirms nothing.
       const replicas = asked === 'all' ? await followedCount(redis, what, timeoutMs, orLost) : asked;
       connectionLost();
-      if (replicas < 1) throw new NotDurableError(what, 'no replica is up to confirm it (SMSQ_DURABILITY_REPLICAS=all)', 'bring a replica back; calls wait meanwhile');
+      if (asked === 'all' && replicas < 1) throw new NotDurableError(what, 'no replica is up to confirm it (SMSQ_DURABILITY_REPLICAS=all)', 'bring a replica back; calls wait meanwhile');
       if (mode === 'waitaof') {
         // Not shared as WAIT is: each WAITAOF that blocks has the primary ask the replicas for their
         // fsynced offset, and fewer of them left confirmations waiting for the replicas' once-a-second
