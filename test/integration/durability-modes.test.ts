@@ -166,6 +166,51 @@ describe('the replicas mode (WAIT) with a real replica', () => {
   }, 40_000);
 });
 
+describe('an enqueue withdrawn while a worker waits to confirm its claim', () => {
+  // The worker claims the chunk (queued → sending) as soon as the job is added, and waits for its
+  // own confirmation far longer than the producer waits for the enqueue's. The producer's fails
+  // first and withdraws the send; the replica comes back at once, and the worker's confirmation of
+  // its claim succeeds. Before, it then called, though the producer had said the send was cancelled
+  // (or held): a caller without a key sending again texted the number twice.
+  it.each([
+    { how: 'cancelled (no idempotency key)', key: undefined, phone: '13900000071', said: /it was cancelled, but a replica may have it/ },
+    { how: 'held (an idempotency key)', key: 'order-72', phone: '13900000072', said: /it is withdrawn \(held paused: nothing more of it is sent\)/ },
+  ])('a send refused as $how is not sent by the claim that was waiting for its confirmation', async ({ key, phone, said }) => {
+    const { primary, replica, replicaProcess } = await replicated();
+    const prefix = '{smsq-wclaim}';
+    const producerDurability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 500 };
+    const workerDurability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 3000 };
+    const producer = createProducer({ redis: primary.producerRedis, prefix, logger, durability: producerDurability });
+    closers.push(() => producer.close());
+    const { emulator, client } = await emulatorClient();
+    const worker = createSmsWorker({ connection: primary.redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability: workerDurability, ...FAST_TIMING, reconcile: fastReconcileFor(workerDurability) });
+    closers.push(() => worker.close());
+    await worker.start();
+    const warm = await producer.send(request('13900000070'));
+    await waitFor(async () => (await producer.getStatus(warm.sendId)).counts.accepted === 1, 'the first send to be accepted');
+
+    replicaProcess.kill('SIGSTOP');
+    const refused = await producer.send({ ...request(phone), ...(key ? { idempotencyKey: key } : {}) }).catch((e: unknown) => e);
+    replicaProcess.kill('SIGCONT');
+    expect(refused).toMatchObject({ code: 'SMSQ_NOT_DURABLE' });
+    const message = String((refused as Error).message);
+    const sendId = /send (s[0-9a-z]+)/.exec(message)?.[1] as string;
+    // The worker's claim was waiting for its confirmation when the send was withdrawn.
+    expect(await primary.redis.hget(`${prefix}:chunk:${sendId}.0`, 'state')).toBe('sending');
+    await waitFor(async () => (await primary.redis.hget(`${prefix}:chunk:${sendId}.0`, 'state')) !== 'sending' || undefined, 'the claim to be confirmed and acted on', 10_000);
+    await waitFor(async () => /master_link_status:up/.test(await replica.redis.info('replication')), 'the replica to catch up');
+    expect(message).toMatch(said);
+    // What it said is so: nothing of it went out.
+    expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === phone)).toHaveLength(0);
+    expect((await producer.getStatus(sendId)).counts).toMatchObject({ accepted: 0, sending: 0 });
+    if (key === undefined) return;
+    // Held: the retry its refusal asks for takes it back, and it goes out once.
+    await expect(producer.send({ ...request(phone), idempotencyKey: key })).resolves.toMatchObject({ sendId, duplicate: true });
+    await waitFor(async () => (await producer.getStatus(sendId)).counts.accepted === 1, 'the retried send to go out', 20_000);
+    expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === phone)).toHaveLength(1);
+  }, 40_000);
+});
+
 describe('an idempotency key in the replicas mode', () => {
   it('a twin request is not told "queued" while the first one cannot confirm its send durable', async () => {
     const { primary, replica, replicaProcess } = await replicated();
