@@ -2,8 +2,12 @@
  * What an enqueue does when Redis cannot confirm it durable, and what a retry under the same
  * idempotency key does with what it left (design invariant 8; src/queue/withdrawal.ts holds the
  * mark and the predicates). The producer acknowledges a send only once it would outlive a crash of
- * Redis; one it cannot confirm is withdrawn before the error is thrown (a worker cannot claim it
- * meanwhile: its claim needs the same confirmation). "Not confirmed" is not "not replicated": a
+ * Redis; one it cannot confirm is withdrawn before the error is thrown. A worker may have claimed a
+ * chunk of it meanwhile, and that claim's own confirmation may succeed after this one failed (it
+ * waits longer, or the replicas came back in between): in a WAIT mode its call waits behind a gate
+ * that opens only while the send goes on (open-call-gate-2.lua), and what the refusal says is read
+ * from the gates after the withdrawal (a chunk past its gate may go out, and the refusal says so).
+ * "Not confirmed" is not "not replicated": a
  * replica may hold the send without its withdrawal and be promoted, so the outcome is unknown, like
  * a SendSms that timed out, and only a retry under the same idempotency key is safe.
  */
@@ -24,6 +28,12 @@ export interface EnqueueWithdrawalDeps {
   durableControl<T>(action: 'resume', sendId: string, move: () => Promise<T>): Promise<T>;
   /** Wakes a resumed send's parked jobs. */
   wakeParked(sendId: string): Promise<unknown>;
+  /**
+   * Recipients of the send that workers have taken, or may be taking, to the API (a chunk's call
+   * gate opened, or the chunk past `sending`: send-cancel.ts recipientsTakenToApi). Read after the
+   * withdrawal, no more can join them.
+   */
+  takenToApi(sendId: string): Promise<number>;
 }
 
 export interface EnqueueWithdrawal {
@@ -51,17 +61,33 @@ export interface EnqueueWithdrawal {
   answerEarlier(sendId: string, since: WriteMark, idempotencyKey: string | undefined): Promise<void>;
 }
 
-export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durableControl, wakeParked }: EnqueueWithdrawalDeps): EnqueueWithdrawal {
+export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durableControl, wakeParked, takenToApi }: EnqueueWithdrawalDeps): EnqueueWithdrawal {
   async function confirmOrWithdraw(sendId: string, since: WriteMark, idempotencyKey: string | undefined, how: 'hold' | 'cancel' = idempotencyKey === undefined ? 'cancel' : 'hold'): Promise<void> {
     try {
       await barrier.confirm(`send ${sendId}`, since);
     } catch (err) {
       if (!(err instanceof NotDurableError)) throw err;
       const retry = 'retry with the same idempotency key (it returns this send if it survived, and sends nothing twice)';
+      // In the producer's caller's words; the CLI and the server say the command (src/setting-mention.ts).
+      const status = `${mention('producer.recipientPage', sendId)} (GET /v1/sends/${sendId}/recipients)`;
+      // A worker's claim made before the withdrawal may have passed its call's gate before it too:
+      // those recipients go out whatever this says (undefined: the gates could not be read).
+      const taken = () => takenToApi(sendId).catch(() => undefined);
+      const takenWords = (n: number | undefined) =>
+        n === undefined
+          ? `but whether workers had already taken some of it to the API could not be read (Redis did not answer), so it may still be sent: ${status} says where it is`
+          : `but workers had already taken ${n} of its recipients to the API before the withdrawal, and they may get it (${status} says who)`;
       if (how === 'hold') {
         const moved = await sends.setControl(sendId, 'withdraw', WITHDRAWN_REASON).catch(() => undefined);
         if (moved && moved.from !== moved.to) {
           log?.warn({ sendId }, 'enqueue not confirmed durable: send withdrawn (held paused) until a retry of its request takes it back');
+          const n = await taken();
+          if (n !== 0) {
+            throw new NotDurableError(
+              `send ${sendId}`,
+              `${err.detail}; it is withdrawn (held paused), ${takenWords(n)}; the rest is held, but a replica may have it without the withdrawal and be promoted, so ${retry}: the retry resumes what is held once the replicas confirm it, and without one the repair sweep cancels it after ${mention('repair.enqueueGraceMs')}`,
+            );
+          }
           throw new NotDurableError(
             `send ${sendId}`,
             `${err.detail}; it is withdrawn (held paused: nothing more of it is sent), but a replica may have it without the withdrawal and be promoted, so ${retry}: the retry resumes it once the replicas confirm it, and without one the repair sweep cancels it after ${mention('repair.enqueueGraceMs')}`,
@@ -78,8 +104,6 @@ export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durab
         () => 'cancelled' as const,
         (cancelErr: unknown) => (cancelErr instanceof SendAlreadySentError ? ('sent' as const) : ('unconfirmed' as const)),
       );
-      // In the producer's caller's words; the CLI and the server say the command (src/setting-mention.ts).
-      const status = `${mention('producer.recipientPage', sendId)} (GET /v1/sends/${sendId}/recipients)`;
       if (cancel === 'sent') {
         // `sent` is every recipient past the API or ended without a call: not every one delivered.
         throw new NotDurableError(
@@ -91,6 +115,10 @@ export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durab
       const then = idempotencyKey === undefined ? 'a retry may send it twice (a request with an idempotency key is held instead, and its retry sends it once)' : retry;
       if (cancel === 'unconfirmed') {
         throw new NotDurableError(`send ${sendId}`, `${err.detail}; cancelling it failed too (Redis did not take the write), so it may still be sent: ${status} says where it is; ${then}`);
+      }
+      const n = await taken();
+      if (n !== 0) {
+        throw new NotDurableError(`send ${sendId}`, `${err.detail}; it was cancelled, ${takenWords(n)}; the rest is not sent, but a replica may have it without the cancel and be promoted, so ${then}`);
       }
       throw new NotDurableError(`send ${sendId}`, `${err.detail}; it was cancelled, but a replica may have it without the cancel and be promoted, so ${then}`);
     }

@@ -15,7 +15,7 @@ import { mention } from '../src/setting-mention.js';
 import { canFire, isSendEnded, isSentInFull, SEND_LIFECYCLE, type SendControlTrigger } from '../src/queue/lifecycle.js';
 import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
-import { cancelQueuedChunks, endCutShortEnqueue, isCutShort, wakeParked as wakeParkedJobs } from '../src/queue/send-cancel.js';
+import { cancelQueuedChunks, endCutShortEnqueue, isCutShort, recipientsTakenToApi, wakeParked as wakeParkedJobs } from '../src/queue/send-cancel.js';
 import { createEnqueueWithdrawal } from './enqueue-withdrawal.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type EndedShortCode, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
@@ -579,7 +579,15 @@ export function createProducer(opts: ProducerOptions): Producer {
     return send ? new SendCancelledError(err.sendId, { recipients: send.recipients, reason: send.controlReason }) : err;
   }
 
-  const withdrawal = createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durableControl, wakeParked });
+  const withdrawal = createEnqueueWithdrawal({
+    barrier,
+    sends,
+    log,
+    cancelSend,
+    durableControl,
+    wakeParked,
+    takenToApi: async (sendId) => recipientsTakenToApi({ redis: opts.redis, keys }, sendId, (await sends.status(sendId))?.send.chunks ?? 0),
+  });
 
   function resultOf(sendId: string, plan: SendPlan, how: Pick<EnqueueResult, 'duplicate' | 'completedEarlier'>): EnqueueResult {
     return {

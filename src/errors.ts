@@ -96,6 +96,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_REDIS_ROLLBACK: recorded('Redis came back without this attempt\'s claim (a rollback): the outcome is looked up before anything is resent'),
   SMSQ_SHUTDOWN: recorded('the worker was stopping: the attempt was undone before its call (counted in attemptsUndone, not attempts) and the job handed back, none of its starts spent'),
   SMSQ_ACCOUNT_PAUSED: recorded('Dysmsapi throttled the account and every worker paused while the claim waited for its pacer slot: the attempt was undone before its call and the job put back for after the pause'),
+  SMSQ_SEND_STOPPED: recorded('the send was paused, cancelled or failed while the claim waited for its confirmation (a WAIT durability mode; a producer whose enqueue was not confirmed withdraws its send so): the attempt was undone before its call, and its next claim holds or ends the chunk as the send says'),
   SMSQ_CLAIM_EXPIRED: recorded('the worker was held up between the claim and the call past the call deadline: the attempt was undone before its call and made again'),
   SMSQ_ORPHANED: recorded('the repair sweep found the chunk without a job: it is looked up before anything is resent'),
   SMSQ_ENQUEUE_CUT_SHORT: recorded('the send was cancelled before its enqueue ended (its producer killed mid-list, or cancelled while it wrote): the cancel, or the repair sweep, ended the enqueue at the chunks written by then; it holds those recipients, the rest of its list was never enqueued, and rows its producer refused or dropped as duplicates before then were not recorded'),

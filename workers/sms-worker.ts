@@ -50,7 +50,7 @@ import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
 import { createThrottleWarnings } from './throttle-warnings.js';
 import { createDurabilityBarrier } from '../src/durability/barrier.js';
-import { confirmationWaitMs, DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, durabilityReplicasLine, resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
+import { confirmationWaitMs, DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, durabilityReplicasLine, resolveDurability, usesWait, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/check.js';
 import { confirmedByWatch, createDurabilityWatch } from '../src/durability/watch.js';
 import { finishedWithin } from '../src/finished-within.js';
@@ -473,6 +473,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       autoPause: options.autoPause === null ? undefined : (options.autoPause ?? { window: 20, failureRatio: 0.5 }),
     },
     durability: durabilityWatch ? confirmedByWatch(createDurabilityBarrier(server, durability), durabilityWatch, server, isCluster(options.connection)) : createDurabilityBarrier(server, durability),
+    gateCalls: usesWait(durability.mode),
     journal,
     claimsHeld: () => rollbackRecovery.claimsHeld() ?? durabilityWatch?.held(),
   });

@@ -98,6 +98,9 @@ export interface EndedBySend {
 /** The reply of a script that ended a chunk by its send: `{'ended', state, code}`. */
 const endedBySend = (res: readonly string[]): EndedBySend => ({ type: 'ended', state: res[1] as EndedBySend['state'], code: String(res[2]) });
 
+/** What {@link ChunkStore.openCallGate} found: `call`, or why the attempt must not make its call. */
+export type CallGate = { type: 'call' } | { type: 'moved'; state: string } | { type: 'stopped'; state: string; control: string };
+
 export type ClaimResult =
   | {
       type: 'send';
@@ -256,9 +259,16 @@ export interface ChunkStore {
   create(chunks: readonly NewChunk[], ttlSeconds: number, listRead?: ListRead): Promise<void>;
   /**
    * `quietUntil`: end of the current marketing quiet window, or 0 outside it. `slot`: reserve the
-   * call's pacer slot with the claim (the send path); see `CallPacer.awaitReserved`.
+   * call's pacer slot with the claim (the send path); see `CallPacer.awaitReserved`. `gateCall`:
+   * the attempt's call waits for {@link ChunkStore.openCallGate} (a claim confirmed by WAIT).
    */
-  claim(chunkId: string, sendId: string, quietUntil?: number, slot?: PacerSlotArgs): Promise<ClaimResult>;
+  claim(chunkId: string, sendId: string, quietUntil?: number, slot?: PacerSlotArgs, gateCall?: boolean): Promise<ClaimResult>;
+  /**
+   * Lets the attempt `outId` make its call, unless its send was cancelled, paused or failed since
+   * its claim, or the chunk moved on (open-call-gate-2.lua): what a withdrawn enqueue's producer
+   * reads of its chunks after its withdrawal is then so (producers/enqueue-withdrawal.ts).
+   */
+  openCallGate(chunkId: string, sendId: string, outId: string): Promise<CallGate>;
   /**
    * Ends a queued chunk as its claim would when its send says so, without starting an attempt
    * (end-by-send-5.lua, the claim's own checks): for a chunk no job will claim. The send is not
@@ -288,6 +298,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
   const splitScript = luaScript(redis, 'split-chunk');
   const createScript = luaScript(redis, 'create-chunks');
   const setBizIdScript = luaScript(redis, 'set-biz-id-1');
+  const openCallGateScript = luaScript(redis, 'open-call-gate-2');
   const endBySendScript = luaScript(redis, 'end-by-send-5');
   return {
     async create(newChunks, ttlSeconds, listRead) {
@@ -311,7 +322,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       if (cancelled !== undefined) throw new SendCancelledError(cancelled);
     },
 
-    async claim(chunkId, sendId, quietUntil = 0, slot) {
+    async claim(chunkId, sendId, quietUntil = 0, slot, gateCall = false) {
       const claimedAt = clock.now();
       const scriptSentAt = performance.now();
       const res = (await claimScript(
@@ -328,6 +339,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         slot?.maxAheadMicros ?? 0,
         newOutIdNonce(),
         slot?.leadMicros ?? 0,
+        gateCall ? '1' : '',
       )) as string[];
       switch (res[0]) {
         case 'send': {
@@ -443,6 +455,13 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         JSON.stringify(options),
       );
       return res === 1;
+    },
+
+    async openCallGate(chunkId, sendId, outId) {
+      const res = (await openCallGateScript(keys.chunk(chunkId), keys.send(sendId), outId)) as string[];
+      if (res[0] === 'moved') return { type: 'moved', state: String(res[1] ?? '') };
+      if (res[0] === 'stopped') return { type: 'stopped', state: String(res[1] ?? ''), control: String(res[2] ?? '') };
+      return { type: 'call' };
     },
 
     async setBizId(chunkId, bizId) {

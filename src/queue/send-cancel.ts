@@ -43,6 +43,29 @@ async function endQueuedChunks(chunks: ChunkStore, sendId: string, total: number
   }
 }
 
+/** A chunk's state that no call has been made from, nor will be by the attempt it holds. */
+const NOT_CALLED: ReadonlySet<string> = new Set(['queued', 'cancelled', 'expired']);
+
+/**
+ * The recipients of a send's first `total` chunks that a worker has taken, or may be taking, to the
+ * API: every chunk past `queued` but one ended without a call or `sending` with its call's gate
+ * still shut (claim-6.lua, open-call-gate-2.lua). Read after the send was cancelled or paused, it is
+ * what goes out regardless: a gate shut then never opens. A chunk that failed as a whole
+ * before a call is counted too (the state does not say): "may" is the word. CANCEL_BATCH a round trip.
+ */
+export async function recipientsTakenToApi(deps: { redis: RedisConnection; keys: Keys }, sendId: string, total: number): Promise<number> {
+  let taken = 0;
+  for (let start = 0; start < total; start += CANCEL_BATCH) {
+    const batch: Promise<(string | null)[]>[] = [];
+    for (let i = start; i < Math.min(total, start + CANCEL_BATCH); i++) batch.push(deps.redis.hmget(deps.keys.chunk(`${sendId}.${i}`), 'state', 'callGate', 'n'));
+    for (const [state, gate, n] of await Promise.all(batch)) {
+      if (state === null || state === undefined || NOT_CALLED.has(state) || (state === 'sending' && gate === '1')) continue;
+      taken += Number(n) || 0;
+    }
+  }
+  return taken;
+}
+
 /** Chunks one tally script reads at most: each decodes a payload, so a batch holds other clients about as long as a cancel's. */
 const TALLY_BATCH = CANCEL_BATCH;
 

@@ -5,7 +5,9 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
-import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createSmsClient } from '../../src/sms/client.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createLogger } from '../../src/logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { createProducer } from '../../producers/producer.js';
@@ -13,7 +15,7 @@ import { buildServer } from '../../server/build-server.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { FAST_TIMING, fastReconcileFor } from '../support/pipeline.js';
-import { startReplicatedRedis } from '../support/replicated-redis.js';
+import { followPrimary, startReplicatedRedis } from '../support/replicated-redis.js';
 import { waitFor } from '../support/wait.js';
 import { startEmulatorClient } from '../support/emulator-client.js';
 import { createProducerConnection } from '../support/redis.js';
@@ -208,6 +210,46 @@ describe('an enqueue withdrawn while a worker waits to confirm its claim', () =>
     await expect(producer.send({ ...request(phone), idempotencyKey: key })).resolves.toMatchObject({ sendId, duplicate: true });
     await waitFor(async () => (await producer.getStatus(sendId)).counts.accepted === 1, 'the retried send to go out', 20_000);
     expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === phone)).toHaveLength(1);
+  }, 40_000);
+});
+
+describe('an enqueue withdrawn after a worker let its call go', () => {
+  // The other order: the worker waits for one replica, the producer for two, and one of them stops.
+  // The worker's claim is confirmed and its call's gate opened long before the producer's
+  // confirmation times out and cancels the send: the chunk goes out, and the refusal must say so.
+  it('the refusal says the recipients a worker had taken to the API may get it, and does not say it was cancelled as a whole', async () => {
+    const { primary, replicaProcess } = await replicated();
+    const second = await startPrivateRedis({ appendfsync: 'everysec' });
+    closers.push(() => second.stop());
+    await followPrimary(second, primary.server.port);
+    closers.push(() => void second.process.kill('SIGCONT'));
+    const prefix = '{smsq-wgone}';
+    const producerDurability: DurabilityOptions = { mode: 'replicas', replicas: 2, timeoutMs: 500 };
+    const workerDurability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 3000 };
+    const producer = createProducer({ redis: primary.producerRedis, prefix, logger, durability: producerDurability });
+    closers.push(() => producer.close());
+    // Its answer comes after the producer's confirmation times out: the chunk is `sending`, its
+    // gate open, when the producer cancels (a chunk already answered is said by the cancel itself).
+    const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 }, latencyMs: 1000 });
+    const { endpoint } = await emulator.listen();
+    closers.push(() => emulator.close());
+    const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 3000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    const worker = createSmsWorker({ connection: primary.redis, client, logger, prefix, qps: 50, readTimeoutMs: 3000, concurrency: 2, durability: workerDurability, ...FAST_TIMING, reconcile: fastReconcileFor(workerDurability, 3000) });
+    closers.push(() => worker.close());
+    await worker.start();
+    const warm = await producer.send(request('13900000073'));
+    await waitFor(async () => (await producer.getStatus(warm.sendId)).counts.accepted === 1, 'the first send to be accepted');
+
+    second.process.kill('SIGSTOP');
+    const refused = await producer.send(request('13900000074')).catch((e: unknown) => e);
+    second.process.kill('SIGCONT');
+    expect(refused).toMatchObject({ code: 'SMSQ_NOT_DURABLE' });
+    const message = String((refused as Error).message);
+    const sendId = /send (s[0-9a-z]+)/.exec(message)?.[1] as string;
+    await waitFor(async () => (await producer.getStatus(sendId)).counts.accepted === 1, 'the chunk its worker called to be accepted');
+    expect(message).toMatch(/it was cancelled, but workers had already taken 1 of its recipients to the API before the withdrawal, and they may get it/);
+    expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === '13900000074')).toHaveLength(1);
+    replicaProcess.kill('SIGCONT');
   }, 40_000);
 });
 

@@ -17,9 +17,12 @@ const unconfirmed: DurabilityBarrier = {
   confirm: (what) => Promise.reject(new NotDurableError(what, 'WAIT: 0 of 1 replica(s) confirmed within 300 ms')),
 };
 
-/** The withdrawal with its cancel answering as `cancel` does; nothing else of it is called on this path. */
-function withdrawalWhoseCancel(cancel: () => Promise<unknown>) {
-  return createEnqueueWithdrawal({ barrier: unconfirmed, sends: {} as SendStore, log: undefined, cancelSend: cancel, durableControl: (_action, _id, move) => move(), wakeParked: () => Promise.resolve() });
+/**
+ * The withdrawal with its cancel answering as `cancel` does, and `taken` recipients found past their
+ * call's gate after it; nothing else of it is called on this path.
+ */
+function withdrawalWhoseCancel(cancel: () => Promise<unknown>, taken: () => Promise<number> = () => Promise.resolve(0), sends = {} as SendStore) {
+  return createEnqueueWithdrawal({ barrier: unconfirmed, sends, log: undefined, cancelSend: cancel, durableControl: (_action, _id, move) => move(), wakeParked: () => Promise.resolve(), takenToApi: taken });
 }
 
 describe('an enqueue without an idempotency key, not confirmed durable', () => {
@@ -29,6 +32,32 @@ describe('an enqueue without an idempotency key, not confirmed durable', () => {
       .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(NotDurableError);
     expect((refused as Error).message).toMatch(/; it was cancelled, but a replica may have it without the cancel and be promoted, so a retry may send it twice/);
+  });
+
+  // A worker's claim confirmed after the producer's confirmation failed, its call's gate opened
+  // before the cancel: those recipients go out whatever the cancel does.
+  it('says who may still get it when workers had taken some recipients to the API before the cancel', async () => {
+    const refused = await withdrawalWhoseCancel(() => Promise.resolve({ from: 'active', to: 'cancelled' }), () => Promise.resolve(3))
+      .confirmOrWithdraw('smx1', MARK, undefined)
+      .catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(NotDurableError);
+    expect((refused as Error).message).toMatch(/; it was cancelled, but workers had already taken 3 of its recipients to the API before the withdrawal, and they may get it \(`producer\.recipientPage\("smx1"\)` .* says who\); the rest is not sent, but a replica may have it without the cancel and be promoted, so a retry may send it twice/);
+  });
+
+  it('says it may still be sent when the gates could not be read after the cancel', async () => {
+    const refused = await withdrawalWhoseCancel(() => Promise.resolve({ from: 'active', to: 'cancelled' }), () => Promise.reject(new Error('Connection is closed.')))
+      .confirmOrWithdraw('smx1', MARK, undefined)
+      .catch((err: unknown) => err);
+    expect((refused as Error).message).toMatch(/; it was cancelled, but whether workers had already taken some of it to the API could not be read \(Redis did not answer\), so it may still be sent/);
+  });
+
+  it('a send held under a key says what workers had taken before the withdrawal, not that nothing more of it is sent', async () => {
+    const sends = { setControl: () => Promise.resolve({ from: 'active', to: 'paused' }) } as unknown as SendStore;
+    const refused = await withdrawalWhoseCancel(() => Promise.reject(new Error('not called')), () => Promise.resolve(2), sends)
+      .confirmOrWithdraw('smx1', MARK, 'order-1')
+      .catch((err: unknown) => err);
+    expect((refused as Error).message).toMatch(/; it is withdrawn \(held paused\), but workers had already taken 2 of its recipients to the API before the withdrawal, and they may get it .*; the rest is held/);
+    expect((refused as Error).message).not.toMatch(/nothing more of it is sent/);
   });
 
   it('says it was not cancelled when workers had already taken every recipient past the API, without promising every one got it', async () => {

@@ -24,6 +24,8 @@
     ARGV[5] pacer's farthest reservation ahead (µs)
     ARGV[6] a fresh nonce for the OutId (src/queue/out-id.ts: unique even if a rolled-back Redis repeats the attempt)
     ARGV[7] the pacer slot's lead (µs; see reserve-slot.lua)
+    ARGV[8] '1': the attempt's call waits for its worker to open its gate (`callGate`, open-call-gate-2.lua)
+            once the claim is confirmed durable (a WAIT mode); '' or absent: none to wait for
 
   Output:
     {'send', attempt, outId, payload, kind, n, index, wait, now}  now sending with a fresh OutId; wait = µs
@@ -113,8 +115,14 @@ if claimed then
   local outId = chunkId .. '.' .. attemptText .. '-' .. ARGV[6]
   redis.call('HSET', KEYS[1], 'state', claimed, 'attempt', attemptArg, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
   -- The attempts before this one are decided (a chunk is queued again only then): an adoption's
-  -- earlier start no longer widens the look-ups (transition-7.lua).
-  redis.call('HDEL', KEYS[1], 'priorSentAt')
+  -- earlier start no longer widens the look-ups (transition-7.lua). A gate is this attempt's only:
+  -- one an earlier attempt left shut (undone before its call) says nothing of this one.
+  if ARGV[8] == '1' then
+    redis.call('HSET', KEYS[1], 'callGate', '1')
+    redis.call('HDEL', KEYS[1], 'priorSentAt')
+  else
+    redis.call('HDEL', KEYS[1], 'priorSentAt', 'callGate')
+  end
   move(KEYS[2], KEYS[5], state, claimed, n, minus)
   emit(KEYS[4], ARGV[2], f[8], chunkId, state, claimed, n, '', ARGV[1])
   local wait, reservedAt = '', ''
