@@ -380,6 +380,36 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       log().info({ attempt }, 'worker shutting down: chunk not sent, handed back to the queue');
       return undoAttempt('SMSQ_SHUTDOWN', 0, { uncounted: true });
     }
+    if (deps.gateCalls) {
+      // A producer whose enqueue WAIT timed out withdraws its send (cancels it, or holds it paused
+      // under an idempotency key) and tells its caller nothing of it goes out; this claim may have
+      // been written before and confirmed after that (its own WAIT waits longer, or the replicas came
+      // back in between). Its cancel ends queued chunks only, so this call must not be made unless
+      // the send still goes on now. The check is one script with the gate's opening
+      // (open-call-gate-2.lua), and the producer reads the gates after its withdrawal: a gate it finds
+      // open was opened before the withdrawal (the call may be made: it says so), one shut stays shut.
+      // A check here without the gate would leave a withdrawal between the check and the call
+      // unseen by both. An operator's pause or cancel meanwhile holds it too. Before the call deadline's
+      // check, not after it: the gate is a round trip, and one held up by a Redis stall (a worker's
+      // commands queue while offline) let the call go past the deadline (review31b: 7.1 s after its
+      // claim with a 4.5 s deadline). An opened gate with no call only makes a withdrawal's count of
+      // recipients that may get it too high, which its words allow.
+      const gate = await deps.chunks.openCallGate(chunkId, sendId, outId);
+      if (gate.type === 'moved') {
+        // Taken over (its lock lapsed while the confirmation waited: `unknown`, being looked up):
+        // no call was made with this OutId, so the look-up finds none, as it would have. Queued
+        // again (Redis came back without the claim): claimed anew, as the job would have been.
+        log().warn({ attempt, state: gate.state }, 'chunk moved on while its claim was confirmed: not sent on this claim');
+        if (gate.state === 'queued') return putBackUncounted(deps.redis, job, token, 0);
+        return { outcome: 'skipped', state: gate.state || 'missing' };
+      }
+      if (gate.type === 'stopped') {
+        // Its next claim parks the job (paused) or ends the chunk (cancelled, failed), as for a
+        // queued chunk; its start given back (the send's control is not the job's doing).
+        log().info({ attempt, state: gate.state, control: gate.control }, 'send paused or ended while the claim was confirmed: not sent, claimed again');
+        return undoAttempt('SMSQ_SEND_STOPPED', 0, { uncounted: true, leaveIfTakenOver: true });
+      }
+    }
     const sentAt = deps.clock.now();
     if (sentAt - claim.claimedAt > deps.timing.callDeadlineMs) {
       // Held up since the claim (src/queue/call-deadline.ts): another worker may already be
@@ -403,32 +433,6 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       // and maxStartedAttempts must not fail it for waiting one out). Its slot goes unused.
       if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, pausedMs }, 'account paused (throttled): chunk not sent, put back for after the pause');
       return undoAttempt('SMSQ_ACCOUNT_PAUSED', pausedMs, { uncounted: true, leaveIfTakenOver: true });
-    }
-    if (deps.gateCalls) {
-      // A producer whose enqueue WAIT timed out withdraws its send (cancels it, or holds it paused
-      // under an idempotency key) and tells its caller nothing of it goes out; this claim may have
-      // been written before and confirmed after that (its own WAIT waits longer, or the replicas came
-      // back in between). Its cancel ends queued chunks only, so this call must not be made unless
-      // the send still goes on now. The check is one script with the gate's opening
-      // (open-call-gate-2.lua), and the producer reads the gates after its withdrawal: a gate it finds
-      // open was opened before the withdrawal (the call may be made: it says so), one shut stays shut.
-      // A check here without the gate would leave a withdrawal between the check and the call
-      // unseen by both. Right before the call: an operator's pause or cancel meanwhile holds it too.
-      const gate = await deps.chunks.openCallGate(chunkId, sendId, outId);
-      if (gate.type === 'moved') {
-        // Taken over (its lock lapsed while the confirmation waited: `unknown`, being looked up):
-        // no call was made with this OutId, so the look-up finds none, as it would have. Queued
-        // again (Redis came back without the claim): claimed anew, as the job would have been.
-        log().warn({ attempt, state: gate.state }, 'chunk moved on while its claim was confirmed: not sent on this claim');
-        if (gate.state === 'queued') return putBackUncounted(deps.redis, job, token, 0);
-        return { outcome: 'skipped', state: gate.state || 'missing' };
-      }
-      if (gate.type === 'stopped') {
-        // Its next claim parks the job (paused) or ends the chunk (cancelled, failed), as for a
-        // queued chunk; its start given back (the send's control is not the job's doing).
-        log().info({ attempt, state: gate.state, control: gate.control }, 'send paused or ended while the claim was confirmed: not sent, claimed again');
-        return undoAttempt('SMSQ_SEND_STOPPED', 0, { uncounted: true, leaveIfTakenOver: true });
-      }
     }
     deps.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
     track.calling();

@@ -213,6 +213,48 @@ describe('an enqueue withdrawn while a worker waits to confirm its claim', () =>
   }, 40_000);
 });
 
+describe('a call gate held up past the call deadline', () => {
+  // In the WAIT modes a worker opens its claim's call gate, a round trip, right before the call.
+  // It came after the call deadline's check: a gate held up by a Redis stall (CLIENT PAUSE WRITE
+  // stands in for one) still opened and the call went out 7.1 s after a claim with a 4.5 s deadline
+  // (review31b), when another worker may already be looking the attempt up.
+  it('the claim is undone SMSQ_CLAIM_EXPIRED, not called: no call carries its OutId', async () => {
+    const { primary, replicaProcess } = await replicated();
+    const prefix = '{smsq-gate-late}';
+    const producerDurability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 3500 };
+    const workerDurability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 2000 };
+    const reconcile = fastReconcileFor(workerDurability);
+    const producer = createProducer({ redis: primary.producerRedis, prefix, logger, durability: producerDurability });
+    closers.push(() => producer.close());
+    const { emulator, client } = await emulatorClient();
+    const worker = createSmsWorker({ connection: primary.redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability: workerDurability, ...FAST_TIMING, reconcile });
+    closers.push(() => worker.close());
+    await worker.start();
+    const warm = await producer.send(request('13900000080'));
+    await waitFor(async () => (await producer.getStatus(warm.sendId)).counts.accepted === 1, 'the first send to be accepted');
+
+    const phone = '13900000081';
+    replicaProcess.kill('SIGSTOP');
+    const sent = producer.send(request(phone));
+    const admin = new Redis(primary.server.url);
+    closers.push(() => void admin.disconnect());
+    let chunkKey: string | undefined;
+    await waitFor(async () => {
+      for (const key of await admin.keys(`${prefix}:chunk:*`)) if ((await admin.hget(key, 'state')) === 'sending') chunkKey = key;
+      return chunkKey;
+    }, 'the worker to claim the chunk', 10_000, 5);
+    const firstOutId = await admin.hget(chunkKey as string, 'outId');
+    // Writes (the gate's script among them) wait past the deadline; WAIT, a read, does not.
+    await admin.call('CLIENT', 'PAUSE', String(reconcile.callDeadlineMs + 2500), 'WRITE');
+    replicaProcess.kill('SIGCONT');
+    const { sendId } = await sent;
+    await waitFor(async () => (await producer.getStatus(sendId)).counts.accepted === 1 || undefined, 'the send to go out on a later attempt', 30_000);
+    const calls = emulator.accepted().filter((a) => a.phoneNumbers.includes(phone));
+    expect(calls.map((c) => c.outId), 'OutIds of the calls made for the number').not.toContain(firstOutId);
+    expect(calls).toHaveLength(1);
+  }, 60_000);
+});
+
 describe('an enqueue withdrawn after a worker let its call go', () => {
   // The other order: the worker waits for one replica, the producer for two, and one of them stops.
   // The worker's claim is confirmed and its call's gate opened long before the producer's
