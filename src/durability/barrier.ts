@@ -3,7 +3,7 @@ import { NotDurableError } from '../errors.js';
 import { blockingCommand } from '../queue/blocking-commands.js';
 import { resolveDurability, type DurabilityOptions } from './mode.js';
 import { leaveIfPrimaryMoved } from './primary-moved.js';
-import { countedReplicas, countReplicas, recountSoon, type ReplicaCount } from './replica-count.js';
+import { attachedReplicas, countedReplicas, countReplicas, recountSoon, type ReplicaCount } from './replica-count.js';
 
 /**
  * Confirms that the writes sent on one connection since a mark are durable in the configured mode.
@@ -88,6 +88,7 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
         connectionLost();
         if (remote < replicas) fallenShort(redis, asked === 'all');
         if (local < 1 || remote < replicas) throw new NotDurableError(what, `WAITAOF: fsynced locally ${local}, on ${remote} of ${replicas} replica(s) within ${timeoutMs} ms`);
+        if (asked === 'all') await everyAttachedCounted(redis, what, orLost);
         return;
       }
       const acked = (await sharedConfirmation(redis, ['WAIT', replicas, timeoutMs]).catch(orLost)) as number;
@@ -96,6 +97,7 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
         fallenShort(redis, asked === 'all');
         throw new NotDurableError(what, `WAIT: ${acked} of ${replicas} replica(s) confirmed within ${timeoutMs} ms`);
       }
+      if (asked === 'all') await everyAttachedCounted(redis, what, orLost);
     },
   };
 }
@@ -130,6 +132,23 @@ async function followedCount(redis: Redis, what: string, timeoutMs: number, orLo
   }
   if (count.leftOut > 0) recountSoon(redis);
   return count.count;
+}
+
+/**
+ * `all`: after the confirmation, the replicas attached to the primary (INFO replication, on the same
+ * connection, so read after the WAIT) must all be among those counted. One attached since the
+ * count (added, or back) and lagging was not waited for, and a failover may promote it without
+ * the writes: the confirmation is refused and the replicas counted again. A replica that attaches
+ * after this read syncs from the primary, writes included.
+ */
+async function everyAttachedCounted(redis: Redis, what: string, orLost: (err: unknown) => never): Promise<void> {
+  const info = await redis.info('replication').catch(orLost);
+  const count = countedReplicas(redis);
+  const counted = count && 'replicas' in count ? count.replicas : [];
+  const uncounted = attachedReplicas(info).filter((address) => !counted.includes(address));
+  if (uncounted.length === 0) return;
+  recountSoon(redis);
+  throw new NotDurableError(what, `replica ${uncounted.join(', ')} attached since the replicas were counted (SMSQ_DURABILITY_REPLICAS=all), so the confirmation may not include it`, 'retry: the replicas are counted again within a second');
 }
 
 /** A connection's WAIT (one per arguments): the one out, and the one that will follow it. */

@@ -25,11 +25,11 @@ export interface SentinelReplica {
 
 /**
  * `SMSQ_DURABILITY_REPLICAS=all` (replica-count.ts): the replicas a confirmation must count (0 when
- * none is up), and how many listed ones a majority holds down (while any is, the count is made again
+ * none is up), which they are (`ip:port`), and how many listed ones a majority holds down (while any is, the count is made again
  * often: it may come back and attach); or `elsewhere` when a majority of the sentinels name another
  * primary.
  */
-export type ReplicaCount = { count: number; leftOut: number } | { elsewhere: true };
+export type ReplicaCount = { count: number; leftOut: number; replicas: readonly string[] } | { elsewhere: true };
 
 /** What the sentinels said about the primary's replicas, or why they could not be asked. */
 export type PromotionFacts = { replicas: readonly SentinelReplica[] } | { unanswered: string };

@@ -72,7 +72,7 @@ export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
   const counted = new Set(facts.attached);
   if (naming.length < majority) {
     for (const view of views) for (const r of view.replicas) counted.add(r.address);
-    return { count: Math.max(counted.size, facts.previous ?? 0), leftOut: 0 };
+    return { count: Math.max(counted.size, facts.previous ?? 0), leftOut: 0, replicas: [...counted] };
   }
   const downVotes = new Map<string, number>();
   for (const view of naming) for (const r of view.replicas) downVotes.set(r.address, (downVotes.get(r.address) ?? 0) + (r.down ? 1 : 0));
@@ -81,7 +81,7 @@ export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
     if (votes < majority) counted.add(address);
     else if (!counted.has(address)) leftOut++;
   }
-  return { count: counted.size, leftOut };
+  return { count: counted.size, leftOut, replicas: [...counted] };
 }
 
 /** The views with one per sentinel id (a view without one kept as it is). */

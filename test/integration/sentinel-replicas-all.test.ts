@@ -206,3 +206,32 @@ async function attachedTo(node: RedisNode): Promise<number> {
     client.disconnect();
   }
 }
+
+describe('SMSQ_DURABILITY_REPLICAS=all: a replica that attaches between two counts', () => {
+  let proxied: SentinelDeployment | undefined;
+  afterAll(async () => {
+    await proxied?.stop();
+  });
+
+  it('a send made while it lags is refused, not confirmed by the replicas counted before (review31b: WAIT 1 met by the first replica, the new one promoted without the write)', async () => {
+    const d = (proxied = await startSentinelDeployment({ proxied: true, downAfterMs: 2000, failoverTimeoutMs: 5000 }));
+    await withProducer(d, ALL, async (producer) => {
+      // Counted with one replica (the producer counts again at its next check, 30 s on).
+      expect(await refusalOf(sendNotification(producer, '13750000000'))).toBeUndefined();
+      // A second replica, preferred by Sentinel (a lower replica-priority), attached and known to the sentinels, then lagging.
+      const added = await d.addReplica(['replica-priority 50']);
+      d.primary.link!.stall(added.port);
+      const lagging = await sendNotification(producer, '13750000001').then(
+        (r) => ({ sendId: r.sendId, code: undefined }),
+        (err: unknown) => ({ sendId: undefined, code: (err as { code?: string }).code }),
+      );
+      await d.primary.kill();
+      d.primary.link!.cut();
+      expect(await d.waitForPromotion(d.primary.port, 30_000)).toBe(added.port);
+      const outcome = lagging.sendId === undefined ? lagging.code : await statusAfterFailover(producer, lagging.sendId);
+      console.log(`attach gap: the send made while the new replica lagged: ${lagging.sendId ? `acknowledged, then ${outcome}` : `refused ${outcome}`}`);
+      // Refused (nothing acknowledged that the promoted replica lacks), or acknowledged and found.
+      expect(outcome).toMatch(/^(SMSQ_NOT_DURABLE|found)$/);
+    });
+  }, 120_000);
+});

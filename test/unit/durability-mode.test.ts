@@ -115,19 +115,19 @@ describe('durability modes against what Redis offers', () => {
   it('replicas "all" is judged as the count it stands for now, and only through Sentinel', () => {
     const said = (opts: DurabilityOptions, facts: Partial<RedisDurabilityFacts>) => judgeDurability(opts, { ...SOUND, ...facts }).map((p) => `${p.what}. Fix: ${p.fix}`);
     const all = mode('fsync+replicas', 'all');
-    expect(refused(all, { failover: 'sentinel', connectedReplicas: 2, replicasToConfirm: { count: 2, leftOut: 0 } })).toEqual([]);
+    expect(refused(all, { failover: 'sentinel', connectedReplicas: 2, replicasToConfirm: { count: 2, leftOut: 0, replicas: ['10.0.0.1:6379', '10.0.0.2:6379'] } })).toEqual([]);
     // Never refused as below the replicas up (it counts them), where a number is.
     const promotion = { replicas: [1, 2, 3].map((i) => ({ address: `10.0.0.${i}:6379`, priority: 100, down: false })) };
-    expect(refused(all, { failover: 'sentinel', connectedReplicas: 3, replicasToConfirm: { count: 3, leftOut: 0 }, promotion })).toEqual([]);
+    expect(refused(all, { failover: 'sentinel', connectedReplicas: 3, replicasToConfirm: { count: 3, leftOut: 0, replicas: ['10.0.0.1:6379', '10.0.0.2:6379', '10.0.0.3:6379'] }, promotion })).toEqual([]);
     expect(refused(mode('fsync+replicas', 1), { failover: 'sentinel', connectedReplicas: 3, promotion })).toEqual([expect.stringMatching(/waits for 1 replica\(s\), and 3 replicas are up/)]);
     expect(said(all, { failover: undefined, connectedReplicas: 2 })).toEqual([
       '`durability.replicas: "all"` counts the replicas up as a majority of the sentinels sees them, and smsq does not reach this Redis through Sentinel. Fix: give `redis` as a redis+sentinel:// URL, or a number: `durability.replicas: 2` (the replicas connected now, INFO connected_slaves:2)',
     ]);
-    expect(said(all, { failover: 'sentinel', connectedReplicas: 0, replicasToConfirm: { count: 0, leftOut: 0 } }).map(inEnvironmentTerms)).toEqual([
+    expect(said(all, { failover: 'sentinel', connectedReplicas: 0, replicasToConfirm: { count: 0, leftOut: 0, replicas: [] } }).map(inEnvironmentTerms)).toEqual([
       'no replica is up to confirm a write (SMSQ_DURABILITY=fsync+replicas with SMSQ_DURABILITY_REPLICAS=all; INFO connected_slaves:0, and the sentinels list none up). Fix: bring a replica back (REPLICAOF the primary); calls wait meanwhile',
     ]);
     // A replica listed up, not attached (resyncing, or down and not yet flagged by a majority): held, with why and how long.
-    expect(refused(all, { failover: 'sentinel', connectedReplicas: 1, replicasToConfirm: { count: 2, leftOut: 0 } })).toEqual([
+    expect(refused(all, { failover: 'sentinel', connectedReplicas: 1, replicasToConfirm: { count: 2, leftOut: 0, replicas: ['10.0.0.1:6379', '10.0.0.2:6379'] } })).toEqual([
       expect.stringMatching(/^2 replica\(s\) are up as the sentinels list them, but 1 connected to the primary .* until a majority of the sentinels flag the others down/),
     ]);
   });

@@ -12,52 +12,52 @@ const OLD = '10.0.0.1:6379';
 describe('SMSQ_DURABILITY_REPLICAS=all: the replicas a confirmation counts', () => {
   it('leaves out the old primary once a majority of the sentinels flag it down (its host died, a replica was promoted)', () => {
     const listed = [replica(R2), replica(OLD, true)];
-    expect(replicasToConfirm({ listed: 3, views: [view(true, listed), view(true, listed), view(true, listed)], attached: [R2], previous: 2 })).toEqual({ count: 1, leftOut: 1 });
+    expect(replicasToConfirm({ listed: 3, views: [view(true, listed), view(true, listed), view(true, listed)], attached: [R2], previous: 2 })).toEqual({ count: 1, leftOut: 1, replicas: [R2] });
     // Two of three are a majority: the third sentinel unreachable changes nothing.
-    expect(replicasToConfirm({ listed: 3, views: [view(true, listed), view(true, listed)], attached: [R2], previous: 2 })).toEqual({ count: 1, leftOut: 1 });
+    expect(replicasToConfirm({ listed: 3, views: [view(true, listed), view(true, listed)], attached: [R2], previous: 2 })).toEqual({ count: 1, leftOut: 1, replicas: [R2] });
   });
 
   it('counts replicas by address, attached or listed: one attached but held down by the sentinels and another up for them but cut from the primary are two (review31: they were counted max(1, 1) = 1, and WAIT 1 met by the first while the second was promoted)', () => {
     const listed = [replica(R1, true), replica(R2)];
-    expect(replicasToConfirm({ listed: 3, views: [view(true, listed), view(true, listed), view(true, listed)], attached: [R1], previous: 2 })).toEqual({ count: 2, leftOut: 0 });
+    expect(replicasToConfirm({ listed: 3, views: [view(true, listed), view(true, listed), view(true, listed)], attached: [R1], previous: 2 })).toEqual({ count: 2, leftOut: 0, replicas: [R1, R2] });
   });
 
   it('counts every replica any sentinel lists when fewer than a majority name this node, however they are flagged (the old primary partitioned with one replica and one sentinel)', () => {
     const minority = [replica(R1, true), replica(R2)];
-    expect(replicasToConfirm({ listed: 3, views: [view(true, minority)], attached: [R2], previous: 2 })).toEqual({ count: 2, leftOut: 0 });
+    expect(replicasToConfirm({ listed: 3, views: [view(true, minority)], attached: [R2], previous: 2 })).toEqual({ count: 2, leftOut: 0, replicas: [R2, R1] });
     // A connection listing one sentinel of three: the sentinel's own count of the others decides the majority.
-    expect(replicasToConfirm({ listed: 1, views: [view(true, minority, 3)], attached: [R2], previous: undefined })).toEqual({ count: 2, leftOut: 0 });
+    expect(replicasToConfirm({ listed: 1, views: [view(true, minority, 3)], attached: [R2], previous: undefined })).toEqual({ count: 2, leftOut: 0, replicas: [R2, R1] });
     // Nor below the count before, when no sentinel answers.
-    expect(replicasToConfirm({ listed: 3, views: [], attached: [R2], previous: 2 })).toEqual({ count: 2, leftOut: 0 });
+    expect(replicasToConfirm({ listed: 3, views: [], attached: [R2], previous: 2 })).toEqual({ count: 2, leftOut: 0, replicas: [R2] });
   });
 
   it('a sentinel listed twice is one vote (review31: 3 of 5 entries the same sentinel made a minority look like a majority)', () => {
     const listed = [replica(R1, true), replica(R2)];
     const same = view(true, listed, 5, 'one');
-    expect(replicasToConfirm({ listed: 5, views: [same, same, same], attached: [R2], previous: 2 })).toEqual({ count: 2, leftOut: 0 });
+    expect(replicasToConfirm({ listed: 5, views: [same, same, same], attached: [R2], previous: 2 })).toEqual({ count: 2, leftOut: 0, replicas: [R2, R1] });
   });
 
   it('a replica held down by fewer than a majority still counts', () => {
     const oneSays = [replica(R1, true), replica(R2)];
     const othersSay = [replica(R1), replica(R2)];
-    expect(replicasToConfirm({ listed: 3, views: [view(true, oneSays), view(true, othersSay), view(true, othersSay)], attached: [R2], previous: undefined })).toEqual({ count: 2, leftOut: 0 });
+    expect(replicasToConfirm({ listed: 3, views: [view(true, oneSays), view(true, othersSay), view(true, othersSay)], attached: [R2], previous: undefined })).toEqual({ count: 2, leftOut: 0, replicas: [R2, R1] });
   });
 
   it('confirms nothing here when a majority names another primary (a failover, or a partition that left this node writable)', () => {
     const promoteds = [replica(R2), replica(OLD)];
     expect(replicasToConfirm({ listed: 3, views: [view(false, promoteds), view(false, promoteds), view(true, [replica(R1), replica(R2)])], attached: [R1], previous: 2 })).toEqual({ elsewhere: true });
     // One sentinel naming another is not a majority: nothing is left out, all it lists counts.
-    expect(replicasToConfirm({ listed: 3, views: [view(false, promoteds), view(true, [replica(R1), replica(R2)])], attached: [R1], previous: 1 })).toEqual({ count: 3, leftOut: 0 });
+    expect(replicasToConfirm({ listed: 3, views: [view(false, promoteds), view(true, [replica(R1), replica(R2)])], attached: [R1], previous: 1 })).toEqual({ count: 3, leftOut: 0, replicas: [R1, R2, OLD] });
   });
 
   it("counts a replica attached that the sentinels have not found yet", () => {
-    expect(replicasToConfirm({ listed: 3, views: [view(true, [replica(R1)]), view(true, [replica(R1)])], attached: [R1, R2], previous: 1 })).toEqual({ count: 2, leftOut: 0 });
+    expect(replicasToConfirm({ listed: 3, views: [view(true, [replica(R1)]), view(true, [replica(R1)])], attached: [R1, R2], previous: 1 })).toEqual({ count: 2, leftOut: 0, replicas: [R1, R2] });
   });
 
   it('is 0 with no replica up: nothing can confirm a write', () => {
     const gone = [replica(R1, true)];
-    expect(replicasToConfirm({ listed: 3, views: [view(true, gone), view(true, gone), view(true, gone)], attached: [], previous: 1 })).toEqual({ count: 0, leftOut: 1 });
-    expect(replicasToConfirm({ listed: 3, views: [], attached: [], previous: undefined })).toEqual({ count: 0, leftOut: 0 });
+    expect(replicasToConfirm({ listed: 3, views: [view(true, gone), view(true, gone), view(true, gone)], attached: [], previous: 1 })).toEqual({ count: 0, leftOut: 1, replicas: [] });
+    expect(replicasToConfirm({ listed: 3, views: [], attached: [], previous: undefined })).toEqual({ count: 0, leftOut: 0, replicas: [] });
   });
 
   it("reads the primary's attached replicas from INFO replication", () => {
