@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Cluster, type ClusterNode, type ClusterOptions, type Command, type Redis } from 'ioredis';
 import { connectTimeoutOf } from './connect-timeout.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
@@ -22,6 +23,7 @@ export class DroppableCluster extends Cluster {
   constructor(...args: ConstructorParameters<typeof Cluster>) {
     super(...args);
     noteClusterStateFail(this);
+    keepEnded(this);
     this.on('+node', (node: Redis) => this.keepCertificateRefusals(node));
     this.on('refresh', () => (this.refusedCertificate = undefined));
   }
@@ -183,6 +185,25 @@ function noteClusterStateFail(cluster: Cluster): void {
       );
     }
   };
+}
+
+/**
+ * A Cluster ended stays ended. ioredis 5.11 sets `close` whenever its pool drains, even after the
+ * end: a node whose link ends only after the Cluster's disconnect drains the pool once more, as
+ * after a master's failover. A Cluster in `close` queues every command in its offline queue with
+ * nothing left to flush it, and never becomes ready: BullMQ's blocking BZPOPMIN, still being
+ * retried by ioredis round the failover when the worker closed, waited for ever there, and so did
+ * Worker.close() (and BullMQ's reset of that connection, waiting for it to be ready), so a worker
+ * with nothing in flight outlived its grace (test/integration/cluster-failover-close.test.ts).
+ */
+function keepEnded(cluster: Cluster): void {
+  const pool = (cluster as unknown as { connectionPool: EventEmitter }).connectionPool;
+  const own = pool.listeners('drain') as (() => void)[];
+  pool.removeAllListeners('drain');
+  pool.on('drain', () => {
+    if (cluster.status === 'end') return;
+    for (const listener of own) listener();
+  });
 }
 
 /** The parts of ioredis 5's `Cluster` that its own end uses (private in its types). */
