@@ -247,25 +247,34 @@ export function isCluster(redis: RedisConnection): redis is Cluster {
 export function createNodeResolver(redis: RedisConnection, key: string): () => Promise<Redis> {
   if (!isCluster(redis)) return async () => redis;
   let slot: number | undefined;
-  const masterServing = async (s: number) => {
+  const masterServing = async (s: number, deadline: number) => {
     const owner = redis.slots[s]?.[0];
     const node = redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
-    // A node's link has no retry strategy: a PING waits for it to connect, or fails with it.
-    if (node && node.status !== 'ready' && !(await node.ping().then(() => true, () => false))) return undefined;
+    // A node's link has no retry strategy: a PING waits for it to connect, or fails with it, but
+    // not past the deadline: a dead master's host that drops packets made each PING wait the whole
+    // connect timeout, and the search for the slot's master some 25 of them (review31b).
+    if (node && node.status !== 'ready' && !(await answersBy(node, deadline))) return undefined;
     return node;
   };
   return async () => {
     slot ??= Number(await redis.call('CLUSTER', 'KEYSLOT', key));
-    let node = await masterServing(slot);
-    // Counted in refreshes rather than read from a clock: each waits for its answer, then the gap.
-    for (let left = Math.ceil(connectTimeoutOf(redis) / SLOT_REFRESH_GAP_MS); !node && left > 0; left--) {
+    const deadline = Date.now() + connectTimeoutOf(redis);
+    let node = await masterServing(slot, deadline);
+    while (!node && Date.now() < deadline) {
       await refreshSlots(redis);
-      node = await masterServing(slot);
-      if (!node) await pause(SLOT_REFRESH_GAP_MS, undefined);
+      node = await masterServing(slot, deadline);
+      if (!node) await pause(Math.min(SLOT_REFRESH_GAP_MS, Math.max(0, deadline - Date.now())), undefined);
     }
     if (!node) throw new RedisUnavailableError(describeRedis(redis), `${NO_SLOT_MASTER}slot ${slot} (of ${key}): a master failed and no replica has taken its slots yet`);
     return node;
   };
+}
+
+/** Whether `node` answers a PING before `deadline` (epoch ms). */
+async function answersBy(node: Redis, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  return Promise.race([node.ping().then(() => true, () => false), late]).finally(() => clearTimeout(timer));
 }
 
 /** How long a node resolver waits between two reads of a Cluster's slots while no master serves the slot (ms). */
