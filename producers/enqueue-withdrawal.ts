@@ -11,7 +11,7 @@
  * replica may hold the send without its withdrawal and be promoted, so the outcome is unknown, like
  * a SendSms that timed out, and only a retry under the same idempotency key is safe.
  */
-import type { DurabilityBarrier, WriteMark } from '../src/durability/barrier.js';
+import { connectionLostSince, type DurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
 import { NotDurableError, SendAlreadySentError, SendWithdrawnError } from '../src/errors.js';
 import { mention } from '../src/setting-mention.js';
 import type { Logger } from '../src/logger.js';
@@ -71,11 +71,14 @@ export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durab
       // In the producer's caller's words; the CLI and the server say the command (src/setting-mention.ts).
       const status = `${mention('producer.recipientPage', sendId)} (GET /v1/sends/${sendId}/recipients)`;
       // A worker's claim made before the withdrawal may have passed its call's gate before it too:
-      // those recipients go out whatever this says (undefined: the gates could not be read).
-      const taken = () => takenToApi(sendId).catch(() => undefined);
+      // those recipients go out whatever this says (undefined: the gates could not be read). A gate's
+      // opening is not confirmed: after a lost connection (a failover) the server read now may lack
+      // one opened before, and a count of none would say "cancelled" of a send that went out.
+      const unread = connectionLostSince(since);
+      const taken = () => (unread ? Promise.resolve(undefined) : takenToApi(sendId).catch(() => undefined));
       const takenWords = (n: number | undefined) =>
         n === undefined
-          ? `but whether workers had already taken some of it to the API could not be read (Redis did not answer), so it may still be sent: ${status} says where it is`
+          ? `but whether workers had already taken some of it to the API could not be read (${unread ? 'the connection to Redis was lost since the enqueue, and a promoted replica may lack what they marked' : 'Redis did not answer'}), so it may still be sent: ${status} says where it is`
           : `but workers had already taken ${n} of its recipients to the API before the withdrawal, and they may get it (${status} says who)`;
       if (how === 'hold') {
         const moved = await sends.setControl(sendId, 'withdraw', WITHDRAWN_REASON).catch(() => undefined);

@@ -4,7 +4,8 @@
  * already sent in full is not cancelled (SMSQ_SEND_ALREADY_SENT): saying "it was cancelled" there
  * promised what was not so, and "a retry may send it twice" understated it.
  */
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createEnqueueWithdrawal } from '../../producers/enqueue-withdrawal.js';
 import type { DurabilityBarrier } from '../../src/durability/barrier.js';
 import { NotDurableError, SendAlreadySentError } from '../../src/errors.js';
@@ -24,6 +25,21 @@ const unconfirmed: DurabilityBarrier = {
 function withdrawalWhoseCancel(cancel: () => Promise<unknown>, taken: () => Promise<number> = () => Promise.resolve(0), sends = {} as SendStore) {
   return createEnqueueWithdrawal({ barrier: unconfirmed, sends, log: undefined, cancelSend: cancel, durableControl: (_action, _id, move) => move(), wakeParked: () => Promise.resolve(), takenToApi: taken });
 }
+
+// Never connected: a mark on it reads as a connection lost since (its status is not ready).
+const lostLink = new Redis({ lazyConnect: true });
+afterAll(() => lostLink.disconnect());
+
+describe('a withdrawal after the connection was lost since the enqueue (a failover)', () => {
+  // A gate's opening is not confirmed: the promoted replica read now may lack one opened before,
+  // and its count of none said "cancelled" of a send that went out (review31b).
+  it('does not count the recipients taken to the API on the server it reads now: it says they could not be read', async () => {
+    const refused = await withdrawalWhoseCancel(() => Promise.resolve({ from: 'active', to: 'cancelled' }), () => Promise.resolve(0))
+      .confirmOrWithdraw('smx1', { node: lostLink, closes: 0 }, undefined)
+      .catch((err: unknown) => err);
+    expect((refused as Error).message).toMatch(/; it was cancelled, but whether workers had already taken some of it to the API could not be read \(the connection to Redis was lost since the enqueue, and a promoted replica may lack what they marked\), so it may still be sent/);
+  });
+});
 
 describe('an enqueue without an idempotency key, not confirmed durable', () => {
   it('says it was cancelled when the cancel took', async () => {
