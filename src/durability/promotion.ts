@@ -27,7 +27,8 @@ export interface SentinelReplica {
  * `SMSQ_DURABILITY_REPLICAS=all` (replica-count.ts): the replicas a confirmation must count (0 when
  * none is up), which they are (`ip:port`), and how many listed ones a majority holds down (while any is, the count is made again
  * often: it may come back and attach); or `elsewhere` when a majority of the sentinels name another
- * primary.
+ * primary. Declared here, beside the other facts mode.ts judges, not in replica-count.ts: that
+ * module reads probe.ts, which reads mode.ts.
  */
 export type ReplicaCount = { count: number; leftOut: number; replicas: readonly string[] } | { elsewhere: true };
 

@@ -28,9 +28,9 @@ import { linkAddress, namesLink } from './node-address.js';
 import { askAllSentinels } from './sentinel-ask.js';
 import { listReplicas } from './sentinel-replicas.js';
 import type { ReplicaCount } from './promotion.js';
+import { leaveIfPrimaryMoved } from './primary-moved.js';
 
 export type { ReplicaCount };
-import { leaveIfPrimaryMoved } from './primary-moved.js';
 
 /** A replica as one sentinel lists it for the primary. */
 export interface ListedReplica {
@@ -63,6 +63,10 @@ export interface ReplicaCountFacts {
 }
 
 
+/**
+ * The set of replicas a confirmation must reach (the module's comment says why each is in it), or
+ * `elsewhere`. Pure: {@link countReplicas} gathers the facts.
+ */
 export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
   const views = onePerSentinel(facts.views);
   const deployment = Math.max(facts.listed, ...views.map((v) => v.sentinelsKnown));
