@@ -246,7 +246,7 @@ describe('Redis Cluster: smsq slot moves', () => {
         admin.disconnect();
       }
     };
-    await waitFor(async () => (await roleOf(replica)) === 'master', 'the Cluster to promote the replica', 20_000, 100);
+    await waitFor(async () => (await roleOf(replica)) === 'master', 'the Cluster to promote the replica', 40_000, 100);
     const failures: unknown[] = [];
     const sent = await waitFor(
       async () => {
@@ -265,5 +265,5 @@ describe('Redis Cluster: smsq slot moves', () => {
     });
     expect(sent.sendId).toEqual(expect.any(String));
     for (const err of failures) expect(err).toMatchObject({ code: expect.stringMatching(/^SMSQ_/) });
-  }, 60_000);
+  }, 90_000);
 });
