@@ -38,6 +38,8 @@ export interface ListedReplica {
   address: string;
   /** Flagged `s_down` or `o_down`: this sentinel holds it down past its down-after-milliseconds. */
   down: boolean;
+  /** `replica-priority` (0: never promoted; lower first). */
+  priority: number;
 }
 
 /** One sentinel's view of the primary it monitors under the connection's name. */
@@ -79,13 +81,26 @@ export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
     return { count: Math.max(counted.size, facts.previous ?? 0), leftOut: 0, replicas: [...counted] };
   }
   const downVotes = new Map<string, number>();
-  for (const view of naming) for (const r of view.replicas) downVotes.set(r.address, (downVotes.get(r.address) ?? 0) + (r.down ? 1 : 0));
-  let leftOut = 0;
-  for (const [address, votes] of downVotes) {
-    if (votes < majority) counted.add(address);
-    else if (!counted.has(address)) leftOut++;
+  const priority = new Map<string, number>();
+  for (const view of naming) {
+    for (const r of view.replicas) {
+      downVotes.set(r.address, (downVotes.get(r.address) ?? 0) + (r.down ? 1 : 0));
+      priority.set(r.address, Math.min(priority.get(r.address) ?? Infinity, r.priority));
+    }
   }
-  return { count: counted.size, leftOut, replicas: [...counted] };
+  const gone = [...downVotes].filter(([address, votes]) => votes >= majority && !counted.has(address)).map(([address]) => address);
+  for (const address of downVotes.keys()) if (!gone.includes(address)) counted.add(address);
+  // A replica Sentinel would promote before every one counted is kept: back before it has
+  // resynced, it would be promoted without what was confirmed while it was away.
+  const first = Math.min(...[...counted].map((address) => promotable(priority.get(address))));
+  const kept = counted.size === 0 ? [] : gone.filter((address) => promotable(priority.get(address)) < first);
+  for (const address of kept) counted.add(address);
+  return { count: counted.size, leftOut: gone.length - kept.length, replicas: [...counted] };
+}
+
+/** Sentinel's order of promotion: a lower priority first, 0 (or unknown) never. */
+function promotable(priority: number | undefined): number {
+  return priority === undefined || priority <= 0 ? Infinity : priority;
 }
 
 /** The views with one per sentinel id (a view without one kept as it is). */
@@ -144,7 +159,9 @@ export async function countReplicas(node: Redis): Promise<ReplicaCount> {
   }
   const before = counted.get(node);
   const previous = before && !('elsewhere' in before.count) ? before.count.count : undefined;
-  const count = replicasToConfirm({ listed: node.options.sentinels?.length ?? 0, views, attached, previous });
+  // Each sentinel once: one listed twice in REDIS_URL raised the majority past the sentinels there are.
+  const listed = new Set((node.options.sentinels ?? []).map((s) => `${s.host ?? 'localhost'}:${s.port ?? 26379}`)).size;
+  const count = replicasToConfirm({ listed, views, attached, previous });
   // Kept only for the link it was made on, and not over a count begun after it.
   if (node.stream === link && (before === undefined || before.sequence < sequence)) counted.set(node, { count, link, sequence });
   // Nothing is confirmed here any more, and no WAIT falls short to move the connection: move it
@@ -181,7 +198,11 @@ function listedReplicas(reply: unknown): ListedReplica[] {
   if (!Array.isArray(reply)) return [];
   return reply.map((entry: unknown) => {
     const fields = fieldsOf(entry);
-    return { address: `${fields.get('ip') ?? '?'}:${fields.get('port') ?? '?'}`, down: /(^|,)(s_down|o_down)(,|$)/.test(fields.get('flags') ?? '') };
+    return {
+      address: `${fields.get('ip') ?? '?'}:${fields.get('port') ?? '?'}`,
+      down: /(^|,)(s_down|o_down)(,|$)/.test(fields.get('flags') ?? ''),
+      priority: Number(fields.get('replica-priority') ?? fields.get('slave-priority') ?? 100),
+    };
   });
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attachedReplicas, replicasToConfirm, type ListedReplica, type SentinelView } from '../../src/durability/replica-count.js';
 
-const replica = (address: string, down = false): ListedReplica => ({ address, down });
+const replica = (address: string, down = false, priority = 100): ListedReplica => ({ address, down, priority });
 let ids = 0;
 /** A sentinel naming the node the connection is on (or not), knowing `known` sentinels in all. */
 const view = (namesNode: boolean | undefined, replicas: readonly ListedReplica[], known = 3, id = `s${++ids}`): SentinelView => ({ id, namesNode, sentinelsKnown: known, replicas });
@@ -35,6 +35,16 @@ describe('SMSQ_DURABILITY_REPLICAS=all: the replicas a confirmation counts', () 
     const listed = [replica(R1, true), replica(R2)];
     const same = view(true, listed, 5, 'one');
     expect(replicasToConfirm({ listed: 5, views: [same, same, same], attached: [R2], previous: 2 })).toEqual({ count: 2, leftOut: 0, replicas: [R2, R1] });
+  });
+
+  it('never leaves out a replica Sentinel would promote before every one counted (part31b: back before it resynced, it was promoted without the sends confirmed while it was away)', () => {
+    const preferredGone = [replica(R1), replica(R2, true, 10)];
+    expect(replicasToConfirm({ listed: 3, views: [view(true, preferredGone), view(true, preferredGone), view(true, preferredGone)], attached: [R1], previous: 2 })).toEqual({ count: 2, leftOut: 0, replicas: [R1, R2] });
+    // One that Sentinel never promotes (priority 0), or promotes after the counted ones, is left out.
+    for (const priority of [0, 100, 150]) {
+      const gone = [replica(R1), replica(R2, true, priority)];
+      expect(replicasToConfirm({ listed: 3, views: [view(true, gone), view(true, gone), view(true, gone)], attached: [R1], previous: 2 })).toEqual({ count: 1, leftOut: 1, replicas: [R1] });
+    }
   });
 
   it('a replica held down by fewer than a majority still counts', () => {
