@@ -64,7 +64,6 @@ export interface ReplicaCountFacts {
   previous: number | undefined;
 }
 
-
 /**
  * The set of replicas a confirmation must reach (the module's comment says why each is in it), or
  * `elsewhere`. Pure: {@link countReplicas} gathers the facts.
