@@ -3,7 +3,8 @@ import { NotDurableError } from '../errors.js';
 import { blockingCommand } from '../queue/blocking-commands.js';
 import { resolveDurability, type DurabilityOptions } from './mode.js';
 import { leaveIfPrimaryMoved } from './primary-moved.js';
-import { attachedReplicas, countedReplicas, countReplicas, recountSoon, type ReplicaCount } from './replica-count.js';
+import { attachedReplicas, countedReplicas, countReplicas, recountSoon } from './replica-count.js';
+import { finishedWithin } from '../finished-within.js';
 
 /**
  * Confirms that the writes sent on one connection since a mark are durable in the configured mode.
@@ -122,9 +123,12 @@ function fallenShort(redis: Redis, recount: boolean): void {
 async function followedCount(redis: Redis, what: string, timeoutMs: number, orLost: (err: unknown) => never): Promise<number> {
   let count = countedReplicas(redis);
   if (count === undefined) {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new NotDurableError(what, `the replicas could not be counted within ${timeoutMs} ms (the sentinels did not answer)`)), timeoutMs)));
-    count = await Promise.race<ReplicaCount>([countReplicas(redis), late]).catch(orLost).finally(() => clearTimeout(timer));
+    const counting = countReplicas(redis);
+    if (!(await finishedWithin(counting, timeoutMs).catch(orLost))) {
+      counting.catch(() => {}); // finished later, or failed: nobody waits for it any more
+      throw new NotDurableError(what, `the replicas could not be counted within ${timeoutMs} ms (the sentinels did not answer)`);
+    }
+    count = await counting;
   }
   // The count moves the connection to the primary the sentinels name (replica-count.ts).
   if ('elsewhere' in count) {

@@ -26,7 +26,7 @@ import type { Redis } from 'ioredis';
 import { parseInfo } from './probe.js';
 import { linkAddress, namesLink } from './node-address.js';
 import { askAllSentinels } from './sentinel-ask.js';
-import { listReplicas } from './sentinel-replicas.js';
+import { listReplicas, sentinelFields } from './sentinel-replicas.js';
 import type { ReplicaCount } from './promotion.js';
 import { leaveIfPrimaryMoved } from './primary-moved.js';
 
@@ -146,7 +146,7 @@ export async function countReplicas(node: Redis): Promise<ReplicaCount> {
   const views: SentinelView[] = [];
   for (const asked of answers) {
     if (!('answer' in asked)) continue;
-    const primary = fieldsOf(asked.answer.primary);
+    const primary = sentinelFields(asked.answer.primary);
     const host = primary.get('ip');
     const port = primary.get('port');
     views.push({
@@ -196,19 +196,11 @@ export function attachedReplicas(info: string): string[] {
 function listedReplicas(reply: unknown): ListedReplica[] {
   if (!Array.isArray(reply)) return [];
   return reply.map((entry: unknown) => {
-    const fields = fieldsOf(entry);
+    const fields = sentinelFields(entry);
     return {
       address: `${fields.get('ip') ?? '?'}:${fields.get('port') ?? '?'}`,
       down: /(^|,)(s_down|o_down)(,|$)/.test(fields.get('flags') ?? ''),
       priority: Number(fields.get('replica-priority') ?? fields.get('slave-priority') ?? 100),
     };
   });
-}
-
-/** A sentinel's flat `field value …` reply as a map. */
-function fieldsOf(reply: unknown): Map<string, string> {
-  const fields = new Map<string, string>();
-  const flat = Array.isArray(reply) ? reply.map(String) : [];
-  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
-  return fields;
 }

@@ -54,11 +54,17 @@ export async function listReplicas(client: Redis, name: string): Promise<unknown
 function parseReplicas(reply: unknown): SentinelReplica[] {
   if (!Array.isArray(reply)) return [];
   return reply.map((entry: unknown) => {
-    const fields = new Map<string, string>();
-    const flat = Array.isArray(entry) ? entry.map(String) : [];
-    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+    const fields = sentinelFields(entry);
     const priority = fields.get('replica-priority') ?? fields.get('slave-priority') ?? '100';
     const down = /(^|,)(s_down|o_down|disconnected)(,|$)/.test(fields.get('flags') ?? '');
     return { address: `${fields.get('ip') ?? '?'}:${fields.get('port') ?? '?'}`, priority: Number(priority), down };
   });
+}
+
+/** A sentinel's flat `field value …` reply (SENTINEL MASTER, an entry of SENTINEL REPLICAS) as a map. */
+export function sentinelFields(reply: unknown): Map<string, string> {
+  const fields = new Map<string, string>();
+  const flat = Array.isArray(reply) ? reply.map(String) : [];
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+  return fields;
 }

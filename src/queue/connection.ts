@@ -6,6 +6,7 @@ import { DroppableRedis } from './droppable-redis.js';
 import { ConfigError, NO_SLOT_MASTER, RedisUnavailableError } from '../errors.js';
 import { positiveMsLine, shown, unknownOptionLines } from '../factory-options.js';
 import { pause } from '../pause.js';
+import { finishedWithin } from '../finished-within.js';
 
 export { redactRedisUrl };
 
@@ -271,10 +272,8 @@ export function createNodeResolver(redis: RedisConnection, key: string): () => P
 }
 
 /** Whether `node` answers a PING before `deadline` (epoch ms). */
-async function answersBy(node: Redis, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
-  return Promise.race([node.ping().then(() => true, () => false), late]).finally(() => clearTimeout(timer));
+function answersBy(node: Redis, deadline: number): Promise<boolean> {
+  return finishedWithin(node.ping(), Math.max(0, deadline - Date.now())).catch(() => false);
 }
 
 /** How long a node resolver waits between two reads of a Cluster's slots while no master serves the slot (ms). */
