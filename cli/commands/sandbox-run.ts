@@ -18,6 +18,7 @@ import { judgeDurability, type DurabilityOptions } from '../../src/durability/mo
 import { probeRedisDurability } from '../../src/durability/probe.js';
 import type { CliContext } from '../context.js';
 import type { SandboxFlags } from './sandbox-flags.js';
+import { sandboxPrefix } from './sandbox-prefix.js';
 import { UsageError } from '../errors.js';
 import { EXIT } from '../../src/errors.js';
 import { renderTable } from '../format.js';
@@ -47,7 +48,7 @@ export async function runSandbox(ctx: CliContext, flags: SandboxFlags): Promise<
   const shutdown = (ctx.deps.waitForShutdown ? ctx.deps.waitForShutdown() : new Promise<string>(() => {})).then((signal) => (stoppedBy = signal));
   if (config.mode !== 'sandbox') throw new UsageError('smsq sandbox runs only in sandbox mode. Fix: unset SMS_MODE (or SMS_MODE=sandbox)');
   let redisUrl = config.redisUrl;
-  const prefix = `{smsq-sandbox-${Date.now().toString(36)}}`;
+  const prefix = sandboxPrefix(ctx.now());
   const unfit = await whyUnfit(redisUrl, config.durability, prefix);
   if (unfit) {
     ctx.note(`${unfit}: starting a private redis-server for this run`);

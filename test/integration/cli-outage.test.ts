@@ -120,7 +120,7 @@ describe('smsq sandbox whose Redis goes away mid-run', () => {
     const lines = plainLines(sandbox.stderr);
     expect(lines.filter((l) => /SMSQ_REDIS_UNAVAILABLE/.test(l))).toEqual([expect.stringMatching(new RegExp(`^error SMSQ_REDIS_UNAVAILABLE: Redis at REDIS_URL=${redis.url} does not answer .*Fix: `))]);
     expect(lines.filter((l) => /this run's keys/.test(l))).toEqual([
-      expect.stringMatching(/^sandbox: could not remove this run's keys: they are under \{smsq-sandbox-[a-z0-9]+\} in Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:\d+\. Fix: once Redis answers, remove them: redis-cli -u "\$REDIS_URL" --scan --pattern '\{smsq-sandbox-[a-z0-9]+\}\*' \| xargs redis-cli -u "\$REDIS_URL" unlink$/),
+      expect.stringMatching(/^sandbox: could not remove this run's keys: they are under \{smsq-sandbox-[a-z0-9]+-[0-9a-f]{8}\} in Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:\d+\. Fix: once Redis answers, remove them: redis-cli -u "\$REDIS_URL" --scan --pattern '\{smsq-sandbox-[a-z0-9]+-[0-9a-f]{8}\}\*' \| xargs redis-cli -u "\$REDIS_URL" unlink$/),
     ]);
     expectNoRawErrors(sandbox.stderr);
   }, 120_000);
