@@ -80,7 +80,8 @@ export async function runStatus(ctx: CliContext, flags: StatusFlags): Promise<vo
       status = await poll(() => producer.getStatus(flags.sendId));
     }
     if (tty) ctx.deps.stdout.write('\n');
-    if (flags.json) return;
+    // The lines carry counts; asked for, the recipients follow as one last line (the document below).
+    if (flags.json && !flags.recipients) return;
   }
   const recipients: RecipientState[] = [];
   let next: string | null = null;

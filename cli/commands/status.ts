@@ -18,7 +18,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--cursor <c>', 'with --recipients: the page that starts where the previous one printed (its "next" cursor)')
     .option('--watch', 'follow it every second until it is sent or completed (see --until), or ends otherwise; a progress bar on a terminal')
     .option('--until <sent|final|auto>', 'with --watch: stop once it is sent (every recipient past the API), final (completed: every receipt in, or the receipt window over), or auto: sent for kinds whose receipts are sampled or not looked up (SMSQ_RECEIPT_LOOKUPS), final otherwise (default: auto)')
-    .option('--json', 'print JSON on stdout (with --watch: one JSON line per change, and an error as one line)')
+    .option('--json', 'print JSON on stdout (with --watch: one JSON line per change, an error as one line, and with --recipients a last line with them)')
     .action(
       ctx.action(statusFlags, async (flags) => {
         const { runStatus } = await import('./status-run.js');

@@ -45,6 +45,28 @@ function jsonLines(stdout: string): Record<string, unknown>[] {
 }
 
 describe('smsq status --watch --json: every line of stdout is one JSON document', () => {
+  it('with --recipients, its last line holds the send and its recipients, as `status --recipients --json` does (they were dropped)', async () => {
+    const sent = await run(['send', '--phones', '13800138001,13800138002', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--json']);
+    expect(sent.code, sent.stderr).toBe(EXIT.ok);
+    const { sendId } = JSON.parse(sent.stdout) as { sendId: string };
+    // No worker serves the prefix: cancelled, the send ends, and so does the watch.
+    const cancelled = await run(['campaign', 'cancel', sendId]);
+    expect(cancelled.code, cancelled.stderr).toBe(EXIT.ok);
+    const watch = await run(['status', sendId, '--watch', '--json', '--recipients']);
+    expect(watch.code, watch.stderr).toBe(EXIT.ok);
+    const lines = jsonLines(watch.stdout);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ sendId, state: 'cancelled' });
+    expect(lines[1]).toMatchObject({ send: { sendId, state: 'cancelled' }, counts: { cancelled: 2 } });
+    expect((lines[1]?.recipients as { phone: string; state: string }[]).map((r) => [r.phone, r.state]).sort()).toEqual([
+      ['13800138001', 'cancelled'],
+      ['13800138002', 'cancelled'],
+    ]);
+    // Without --recipients the lines are the watch's alone, as documented.
+    const plain = await run(['status', sendId, '--watch', '--json']);
+    expect(jsonLines(plain.stdout)).toEqual([expect.objectContaining({ sendId, state: 'cancelled' })]);
+  });
+
   it('Redis gone during the watch: the error ends it as one compact line, exit 3', async () => {
     // No worker serves the prefix: the send stays queued and the watch goes on until Redis goes.
     const sent = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--json']);
