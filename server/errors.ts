@@ -184,11 +184,12 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
  */
 function unsupportedMediaType(type: string | undefined, untouched: string): HttpError {
   const got = type === undefined ? 'unsupported Content-Type' : type === '' ? 'a body without a Content-Type is not accepted' : `Content-Type ${quoteForError(type, { maxChars: 80 })} is not accepted`;
-  return new HttpError(
-    415,
-    HTTP_ERROR_CODES[415],
-    `${got}; ${untouched}. Fix: send application/json (POST /v1/campaigns also takes text/csv, and ${XLSX_TYPE} (an .xlsx workbook); the report endpoints /v1/reports/... take text/plain too)`,
-  );
+  // A push is told what a push takes: the campaign upload types were no fix for one.
+  const fix =
+    untouched === NOTHING_APPLIED
+      ? `the reports as a JSON array, as application/json or text/plain (what Alibaba's push sends); ${NOT_ALIBABAS_PUSH}`
+      : `send application/json (POST /v1/campaigns also takes text/csv, and ${XLSX_TYPE} (an .xlsx workbook))`;
+  return new HttpError(415, HTTP_ERROR_CODES[415], `${got}; ${untouched}. Fix: ${fix}`);
 }
 
 /**

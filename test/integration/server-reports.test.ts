@@ -23,11 +23,13 @@ async function setup(label: string): Promise<{ harness: Harness; app: SmsqServer
 }
 
 describe('pushed reports over HTTP', () => {
-  it('a push of another Content-Type is told 415 with what the report endpoints take (it named only JSON and CSV)', async () => {
+  it('a push of another Content-Type is told 415 with what a push takes, not the campaign upload types', async () => {
     const { app } = await setup('srv-report-415');
     const res = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN, 'content-type': 'application/xml' }, payload: '<r/>' });
     expect(res.statusCode).toBe(415);
-    expect(res.json().error.message).toMatch(/application\/json.*report endpoints .* take text\/plain too/);
+    const { message } = res.json().error as { message: string };
+    expect(message).toMatch(/^Content-Type "application\/xml" is not accepted; nothing was applied\. Fix: the reports as a JSON array, as application\/json or text\/plain \(what Alibaba's push sends\); Alibaba pushes/);
+    expect(message).not.toMatch(/csv|xlsx|campaigns/i);
   });
 
   it('a push over the body limit is told the push\'s limit and why pushes are small, not to send a CSV campaign', async () => {
