@@ -72,7 +72,9 @@ export function dateFlag(flag: string, example: string, note = '') {
  * a flag can only give as text; the request's schema checks either).
  */
 export function deadlineFlag() {
-  return textFlag('--deadline yyyy-MM-ddT20:00:00+08:00 (a date and time with its zone)', 64).transform((v) => (/^\d+$/.test(v) ? Number(v) : v));
+  // Digits are epoch milliseconds; past what a number holds exactly they stay text, so that the
+  // refusal quotes them as typed, not rounded.
+  return textFlag('--deadline yyyy-MM-ddT20:00:00+08:00 (a date and time with its zone)', 64).transform((v) => (/^\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v));
 }
 
 /** A duration (`30s`, `5m`, `1h30m`; see cli/duration.ts) in `[minMs, maxMs]`, as milliseconds. */

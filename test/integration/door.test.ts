@@ -127,6 +127,8 @@ const CASES: Case[] = [
   { name: 'a param in another case than the variable', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { Code: '123456' }, kind: 'verification', field: 'templateParam.Code', message: /not a variable of the template \(it uses \$\{code\}\)\. Fix: rename it "code" \(variable names must match exactly\)/ },
   { name: 'a deadline in the past', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: '2020-01-01T08:00:00+08:00', field: 'deadline', message: /in the past.*ISO 8601/ },
   { name: 'a deadline that does not parse', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: 'tomorrow 8pm', field: 'deadline', message: /ISO 8601.*epoch milliseconds/ },
+  // The CLI read digits as a number: past 2^53 it quoted the number rounded (100000000000000000).
+  { name: 'a deadline of more digits than a number holds', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: '99999999999999999', field: 'deadline', message: /epoch milliseconds, got "99999999999999999"/ },
 ];
 
 const sendRequest = (c: Case) => ({ phones: c.phones, signName: c.sign, templateCode: c.template, templateParam: c.param, kind: c.kind, deadline: c.deadline });
