@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { normalizePhone } from '../src/sms/phone.js';
-import { quoteForError } from '../src/sms/phone-list.js';
+import { maskNumberList, quoteForError } from '../src/sms/phone-list.js';
 import { invisibleInName } from '../src/sms/template-rules.js';
 import { isListenHost } from '../src/listen-host.js';
 import { formatDuration, parseDuration, unitOrderFault } from './duration.js';
@@ -225,7 +225,7 @@ export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, u
     const name = key ? displayName(key, argNames) : 'the command line';
     const value = raw[key];
     // Quoted cut short, numbers masked: a flag may carry phone numbers, thousands of them.
-    const shown = typeof value === 'string' ? `${quoteForError(value, { phones: PHONE_FLAGS.has(key) })} ` : '';
+    const shown = typeof value === 'string' ? `${PHONE_FLAGS.has(key) ? quoteForError(maskNumberList(value), { phones: true }) : quoteForError(value)} ` : '';
     const fix = /\. Fix: (.*)$/s.exec(issue.message)?.[1];
     issues.push({ field: name, message: `${shown}${issue.message}`, ...(fix === undefined ? {} : { fix }) });
   }

@@ -12,12 +12,32 @@ export const NUMBERS_SHOWN_IN_ERRORS = 3;
  * number goes unmasked (`13800138000;13900139000` → `138****8000;139****9000`, not one made-up number).
  */
 function maskEntry(entry: string): string {
-  const bare = entry.replace(SEPARATORS, '');
   // Too few digits for any phone number (`12345`, `abc`): shown as typed, as the rejected table
   // and text masking (7 digits and more) show it; masked whole, it was `****` and could not be found.
-  if ((entry.match(/\d/g) ?? []).length < MIN_PHONE_DIGITS) return showInvisible(backtickFreeJson(entry.length > ENTRY_SHOWN ? `${entry.slice(0, ENTRY_SHOWN)}…` : entry).slice(1, -1));
+  if (!holdsNumber(entry)) return showInvisible(backtickFreeJson(entry.length > ENTRY_SHOWN ? `${entry.slice(0, ENTRY_SHOWN)}…` : entry).slice(1, -1));
   // Shown after masking: an invisible character kept among the four last digits showed as nothing.
-  return showInvisible((bare.match(/\d{7,}/g) ?? []).length >= 2 ? maskPhonesInText(bare) : maskPhone(entry));
+  return showInvisible(maskNumbers(entry));
+}
+
+function holdsNumber(entry: string): boolean {
+  return (entry.match(/\d/g) ?? []).length >= MIN_PHONE_DIGITS;
+}
+
+function maskNumbers(entry: string): string {
+  const bare = entry.replace(SEPARATORS, '');
+  return (bare.match(/\d{7,}/g) ?? []).length >= 2 ? maskPhonesInText(bare) : maskPhone(entry);
+}
+
+/**
+ * A flag's comma list of numbers with each entry masked as the send refusals mask it
+ * ({@link describeNumbers}), for quoting: text masking left `1380013800x` whole (its digits run
+ * into a letter).
+ */
+export function maskNumberList(value: string): string {
+  return value
+    .split(',')
+    .map((entry) => (holdsNumber(entry) ? maskNumbers(entry.trim()) : entry))
+    .join(',');
 }
 
 /** The fewest digits of any number masking hides (as {@link maskPhonesInText} finds them). */

@@ -234,6 +234,21 @@ describe('smsq in-process', () => {
       expect(callsMade()).toBe(0);
     });
 
+    it('a refused --phone is masked as a refused --phones entry is (the digits of "1380013800x" were shown whole)', async () => {
+      const details = await run(['details', '--phone', '1380013800x', '--date', DAY], env);
+      expect(details.code).toBe(2);
+      expect(details.stderr).toContain('--phone "138****800x" is not a usable number: contains "x"');
+      expect(details.stderr).not.toContain('1380013800x');
+      const send = await run(['send', '--phones', '1380013800x', '--sign', N.sign, '--template', N.verificationTemplate, '--dry-run'], env);
+      expect(send.stderr).toContain('138****800x: contains "x"');
+      // Two numbers in one value, and a value too short for any number, as the send refusals show them.
+      const two = await run(['details', '--phone', '13800138000;13900139000', '--date', DAY], env);
+      expect(two.stderr).toContain('--phone "138****8000;139****9000" holds 2 numbers');
+      const short = await run(['details', '--phone', '12345x', '--date', DAY], env);
+      expect(short.stderr).toContain('--phone "12345x" is not a usable number');
+      expect(callsMade()).toBe(0);
+    });
+
     it('a flag given without its value is told so (commander took the next flag as the value: `--phones --sign X` said "too many arguments")', async () => {
       // A closed port: the refusal must come before Redis is touched (reaching it would exit 3).
       const noRedis = { ...env, REDIS_URL: 'redis://127.0.0.1:1', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '200' };
