@@ -130,8 +130,12 @@ async function followedCount(redis: Redis, what: string, timeoutMs: number, orLo
     }
     count = await counting;
   }
-  // The count moves the connection to the primary the sentinels name (replica-count.ts).
+  // The count moves the connection to the primary the sentinels name (replica-count.ts). One whose
+  // move was skipped (a link dropped less than a gap before: primary-moved.ts leaveNamedElsewhere)
+  // is made again soon, and moves it then: kept, it refused every call on this link until the
+  // next check (a worker's: 30 s).
   if ('elsewhere' in count) {
+    recountSoon(redis);
     throw new NotDurableError(what, 'a majority of the sentinels name another primary than the one the writes went to', RETRY_AFTER_RECONNECT);
   }
   if (count.leftOut > 0) recountSoon(redis);

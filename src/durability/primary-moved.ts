@@ -44,7 +44,38 @@ export async function leaveIfPrimaryMoved(redis: Redis): Promise<boolean> {
   if ((await namesLink(host, port, on)) !== false) return false;
   // Only the link the question was about: one made since reached whatever the sentinels named then.
   if (redis.stream !== link || redis.status !== 'ready') return false;
+  dropLink(redis);
+  return true;
+}
+
+const lastLeft = new WeakMap<Redis, number>();
+
+/**
+ * Called when a count of the replicas (replica-count.ts), made on `link`, found a majority of the
+ * sentinels naming another primary than the node `link` is on: drops that link, still ready, at
+ * most once every {@link PRIMARY_ASK_GAP_MS} per connection (a reconnect that lands on the same
+ * node is counted again, and must not drop it again at once), so that ioredis asks the sentinels
+ * anew. True when it dropped the link.
+ *
+ * Not {@link leaveIfPrimaryMoved}: it trusts the first sentinel that answers, and the first one
+ * REDIS_URL lists may be on the minority side of a partition, naming this node still: the link
+ * was never dropped, and every call was refused (nothing is confirmed here) until the partition
+ * healed. The majority is the count's own finding. ioredis asks the sentinels for the new link
+ * from the one after the sentinel it found this node through (its SentinelIterator keeps its place
+ * after a connect), so a reconnect does not ask the same minority sentinel first again; one that
+ * lands here all the same is dropped again once the gap has passed.
+ */
+export function leaveNamedElsewhere(redis: Redis, link: unknown, now = Date.now()): boolean {
+  if (!redis.options.sentinels?.length || redis.stream !== link || redis.status !== 'ready') return false;
+  const last = lastLeft.get(redis);
+  if (last !== undefined && now - last < PRIMARY_ASK_GAP_MS) return false;
+  lastLeft.set(redis, now);
+  dropLink(redis);
+  return true;
+}
+
+/** Drops `redis`'s link and connects again; the commands on the wire fail (droppable-redis.ts). */
+function dropLink(redis: Redis): void {
   if (redis instanceof DroppableRedis) redis.dropLink();
   else redis.disconnect(true);
-  return true;
 }

@@ -28,7 +28,7 @@ import { linkAddress, namesLink } from './node-address.js';
 import { askAllSentinels } from './sentinel-ask.js';
 import { listReplicas, sentinelFields } from './sentinel-replicas.js';
 import type { ReplicaCount } from './promotion.js';
-import { leaveIfPrimaryMoved } from './primary-moved.js';
+import { leaveNamedElsewhere } from './primary-moved.js';
 
 export type { ReplicaCount };
 
@@ -164,8 +164,9 @@ export async function countReplicas(node: Redis): Promise<ReplicaCount> {
   // Kept only for the link it was made on, and not over a count begun after it.
   if (node.stream === link && (before === undefined || before.sequence < sequence)) counted.set(node, { count, link, sequence });
   // Nothing is confirmed here any more, and no WAIT falls short to move the connection: move it
-  // now (a partition can leave this node a writable primary for as long as it lasts).
-  if ('elsewhere' in count) leaveIfPrimaryMoved(node).catch(() => {});
+  // now (a partition can leave this node a writable primary for as long as it lasts). On the
+  // majority's word, not on the first sentinel's (primary-moved.ts leaveNamedElsewhere says why).
+  if ('elsewhere' in count) leaveNamedElsewhere(node, link);
   return count;
 }
 

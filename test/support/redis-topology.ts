@@ -268,6 +268,49 @@ async function startDataNode(baseDir: string, config: string[], proxied: boolean
   return { ...node, port: link.port, link };
 }
 
+/** A replica of the primary at `primaryPort`, resolved once it is in sync. */
+async function startSyncedReplica(baseDir: string, primaryPort: number, config: string[], proxied: boolean, proxies: StallableProxy[], tls?: DeploymentTls): Promise<RedisNode> {
+  const node = await startDataNode(baseDir, [...config, `replicaof 127.0.0.1 ${primaryPort}`], proxied, proxies, tls);
+  try {
+    await until('the replica to sync', 15_000, async () => {
+      const admin = node.admin();
+      try {
+        await admin.connect();
+        return (await admin.info('replication')).includes('master_link_status:up') ? true : undefined;
+      } finally {
+        admin.disconnect();
+      }
+    });
+  } catch (err) {
+    await node.kill();
+    throw err;
+  }
+  return node;
+}
+
+/** A primary with one replica in sync, and no sentinel (one a test points sentinels at itself). */
+export interface ReplicatedPrimary {
+  primary: RedisNode;
+  replica: RedisNode;
+  stop(): Promise<void>;
+}
+
+/** Starts a {@link ReplicatedPrimary} on loopback (data nodes as in a Sentinel deployment). */
+export async function startReplicatedPrimary(): Promise<ReplicatedPrimary> {
+  const dir = mkdtempSync(join(tmpdir(), 'smsq-replicated-'));
+  const nodes: RedisNode[] = [];
+  try {
+    const primary = await startDataNode(dir, dataNode(), false, []);
+    nodes.push(primary);
+    const replica = await startSyncedReplica(dir, primary.port, dataNode(), false, []);
+    nodes.push(replica);
+    return { primary, replica, stop: () => stopAll(nodes, dir) };
+  } catch (err) {
+    await stopAll(nodes, dir);
+    throw err;
+  }
+}
+
 /**
  * A primary, one replica and three sentinels (quorum 2) on loopback. Resolves once the replica is
  * in sync and every sentinel knows the replica and the two other sentinels, so a failover can
@@ -288,17 +331,8 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
     const primary = await startDataNode(dir, dataNode(opts.appendfsync), opts.proxied ?? false, proxies, tls);
     nodes.push(primary);
     const startReplica = async (primaryPort: number, config: string[] = []) => {
-      const node = await startDataNode(dir, [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primaryPort}`, ...config], opts.proxied ?? false, proxies, tls);
+      const node = await startSyncedReplica(dir, primaryPort, [...dataNode(opts.appendfsync), ...config], opts.proxied ?? false, proxies, tls);
       nodes.push(node);
-      await until('the replica to sync', 15_000, async () => {
-        const admin = node.admin();
-        try {
-          await admin.connect();
-          return (await admin.info('replication')).includes('master_link_status:up') ? true : undefined;
-        } finally {
-          admin.disconnect();
-        }
-      });
       return node;
     };
     const replica = await startReplica(primary.port);
