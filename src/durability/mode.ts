@@ -9,6 +9,7 @@
 
 import { mention } from '../setting-mention.js';
 import type { DurabilityProblem } from './problem.js';
+import { sentinelsListedProblem } from './sentinels-listed.js';
 import { judgeLeftWritable, judgePromotion, replicasToCount, type PromotionFacts, type ReplicaCount } from './promotion.js';
 
 export type { DurabilityProblem };
@@ -254,6 +255,8 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
       problems.push(refusal);
       return problems;
     }
+    const listing = counted?.sentinels && sentinelsListedProblem(counted.sentinels);
+    if (listing) problems.push(listing);
   }
   if (opts.mode === 'fsync' || (usesWait(opts.mode) && opts.replicas === 0)) {
     const failover = failoverWithoutWait(facts, opts.mode);

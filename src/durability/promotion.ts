@@ -12,6 +12,7 @@
  */
 import { mention } from '../setting-mention.js';
 import type { DurabilityProblem } from './problem.js';
+import type { SentinelsListed } from './sentinels-listed.js';
 
 /** A replica as a sentinel lists it (`SENTINEL REPLICAS <name>`). */
 export interface SentinelReplica {
@@ -30,7 +31,10 @@ export interface SentinelReplica {
  * primary. Declared here, beside the other facts mode.ts judges, not in replica-count.ts: that
  * module reads probe.ts, which reads mode.ts.
  */
-export type ReplicaCount = { count: number; leftOut: number; replicas: readonly string[] } | { elsewhere: true };
+export type ReplicaCount = ({ count: number; leftOut: number; replicas: readonly string[] } | { elsewhere: true }) & {
+  /** How many sentinels the count heard of (sentinels-listed.ts), when it asked them. */
+  sentinels?: SentinelsListed;
+};
 
 /** What the sentinels said about the primary's replicas, or why they could not be asked. */
 export type PromotionFacts = { replicas: readonly SentinelReplica[] } | { unanswered: string };

@@ -28,6 +28,7 @@ import { linkAddress, namesLink } from './node-address.js';
 import { askAllSentinels } from './sentinel-ask.js';
 import { listReplicas, sentinelFields } from './sentinel-replicas.js';
 import type { ReplicaCount } from './promotion.js';
+import type { SentinelsListed } from './sentinels-listed.js';
 import { leaveNamedElsewhere } from './primary-moved.js';
 
 export type { ReplicaCount };
@@ -70,7 +71,8 @@ export interface ReplicaCountFacts {
  */
 export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
   const views = onePerSentinel(facts.views);
-  const deployment = Math.max(facts.listed, ...views.map((v) => v.sentinelsKnown));
+  const { listed, known } = sentinelsListed(facts);
+  const deployment = Math.max(listed, known);
   const majority = Math.floor(deployment / 2) + 1;
   if (views.filter((v) => v.namesNode === false).length >= majority) return { elsewhere: true };
   const naming = views.filter((v) => v.namesNode === true);
@@ -95,6 +97,14 @@ export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
   const kept = counted.size === 0 ? [] : gone.filter((address) => promotable(priority.get(address)) < first);
   for (const address of kept) counted.add(address);
   return { count: counted.size, leftOut: gone.length - kept.length, replicas: [...counted] };
+}
+
+/**
+ * The sentinels listed and the most any of them knows: the deployment's size is the larger, and
+ * fewer listed is warned of (sentinels-listed.ts).
+ */
+export function sentinelsListed(facts: ReplicaCountFacts): SentinelsListed {
+  return { listed: facts.listed, known: Math.max(0, ...onePerSentinel(facts.views).map((v) => v.sentinelsKnown)) };
 }
 
 /** Sentinel's order of promotion: a lower priority first, 0 (or unknown) never. */
@@ -160,7 +170,8 @@ export async function countReplicas(node: Redis): Promise<ReplicaCount> {
   const previous = before && !('elsewhere' in before.count) ? before.count.count : undefined;
   // Each sentinel once: one listed twice in REDIS_URL raised the majority past the sentinels there are.
   const listed = new Set((node.options.sentinels ?? []).map((s) => `${s.host ?? 'localhost'}:${s.port ?? 26379}`)).size;
-  const count = replicasToConfirm({ listed, views, attached, previous });
+  const facts = { listed, views, attached, previous };
+  const count: ReplicaCount = { ...replicasToConfirm(facts), sentinels: sentinelsListed(facts) };
   // Kept only for the link it was made on, and not over a count begun after it.
   if (node.stream === link && (before === undefined || before.sequence < sequence)) counted.set(node, { count, link, sequence });
   // Nothing is confirmed here any more, and no WAIT falls short to move the connection: move it

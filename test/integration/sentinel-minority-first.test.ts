@@ -13,10 +13,16 @@
  * confirmed nothing on X; it then asked the sentinels one after another which primary they name,
  * trusted s1, the first to answer, and left the connection on X: every send was refused for as
  * long as the sentinels disagreed.
+ *
+ * First, on the same deployment before it is split: a REDIS_URL listing one of its three sentinels
+ * is warned of by the check (src/durability/sentinels-listed.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
+import { checkRedisDurability } from '../../src/durability/check.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
+import { createLogger } from '../../src/logger.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
 import { sendNotification, withProducerOn } from '../support/producer-session.js';
 import { createProducerConnection } from '../support/redis.js';
 import { startReplicatedPrimary, startSentinelDeployment, type RedisNode, type ReplicatedPrimary, type SentinelDeployment } from '../support/redis-topology.js';
@@ -58,6 +64,34 @@ const masterFields = (d: SentinelDeployment, sentinel: RedisNode) =>
     for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
     return fields;
   });
+
+describe('SMSQ_DURABILITY_REPLICAS=all: REDIS_URL listing fewer sentinels than the deployment has', () => {
+  it('the check warns once, naming both numbers and the fix; listing all three, it says nothing', async () => {
+    const d = deployment as SentinelDeployment;
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const said = () => lines.map((l) => JSON.parse(l) as { msg: string; fix: string }).filter((l) => /sentinel\(s\)/.test(l.msg));
+    for (const [url, expected] of [
+      [d.url, 0],
+      [`redis+sentinel://127.0.0.1:${d.sentinels[0]!.port}/${d.masterName}`, 1],
+    ] as const) {
+      lines.length = 0;
+      const redis = createRedisConnection(url, { role: 'client' }) as Redis;
+      try {
+        await waitFor(() => redis.status === 'ready', 'the connection through the sentinels');
+        const warned = new Set<string>();
+        await checkRedisDurability(redis, ALL, logger, warned);
+        await checkRedisDurability(redis, ALL, logger, warned);
+        expect(said(), url).toHaveLength(expected);
+      } finally {
+        redis.disconnect();
+      }
+    }
+    const [line] = said();
+    expect(line?.msg).toMatch(/^DURABILITY: `redis` lists 1 sentinel\(s\), and the deployment has 3 .* fewer than a majority \(2\), so no replica is ever left out/);
+    expect(line?.fix).toBe('list every sentinel in `redis`, e.g. `redis: "redis+sentinel://host1:26379,host2:26379,host3:26379/name"`');
+  }, 30_000);
+});
 
 describe('SMSQ_DURABILITY_REPLICAS=all: the first sentinel listed names the old primary, a majority another', () => {
   it('the connection leaves the old primary and sends are acknowledged again on the one the majority names', async () => {

@@ -126,6 +126,12 @@ describe('durability modes against what Redis offers', () => {
     expect(said(all, { failover: 'sentinel', connectedReplicas: 0, replicasToConfirm: { count: 0, leftOut: 0, replicas: [] } }).map(inEnvironmentTerms)).toEqual([
       'no replica is up to confirm a write (SMSQ_DURABILITY=fsync+replicas with SMSQ_DURABILITY_REPLICAS=all; INFO connected_slaves:0, and the sentinels list none up). Fix: bring a replica back (REPLICAOF the primary); calls wait meanwhile',
     ]);
+    // REDIS_URL listing fewer sentinels than the deployment has: warned (the count stands), with both numbers.
+    const counted = { count: 2, leftOut: 0, replicas: ['10.0.0.1:6379', '10.0.0.2:6379'] };
+    const fewerListed = judgeDurability(all, { ...SOUND, failover: 'sentinel', connectedReplicas: 2, replicasToConfirm: { ...counted, sentinels: { listed: 1, known: 3 } } });
+    expect(fewerListed.map((p) => p.severity)).toEqual(['warn']);
+    expect(fewerListed[0]?.what).toMatch(/^`redis` lists 1 sentinel\(s\), and the deployment has 3 /);
+    expect(judgeDurability(all, { ...SOUND, failover: 'sentinel', connectedReplicas: 2, replicasToConfirm: { ...counted, sentinels: { listed: 3, known: 3 } } })).toEqual([]);
     // A replica listed up, not attached (resyncing, or down and not yet flagged by a majority): held, with why and how long.
     expect(refused(all, { failover: 'sentinel', connectedReplicas: 1, replicasToConfirm: { count: 2, leftOut: 0, replicas: ['10.0.0.1:6379', '10.0.0.2:6379'] } })).toEqual([
       expect.stringMatching(/^2 replica\(s\) are up as the sentinels list them, but 1 connected to the primary .* until a majority of the sentinels flag the others down/),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attachedReplicas, replicasToConfirm, type ListedReplica, type SentinelView } from '../../src/durability/replica-count.js';
+import { attachedReplicas, replicasToConfirm, sentinelsListed, type ListedReplica, type SentinelView } from '../../src/durability/replica-count.js';
 
 const replica = (address: string, down = false, priority = 100): ListedReplica => ({ address, down, priority });
 let ids = 0;
@@ -29,6 +29,22 @@ describe('SMSQ_DURABILITY_REPLICAS=all: the replicas a confirmation counts', () 
     expect(replicasToConfirm({ listed: 1, views: [view(true, minority, 3)], attached: [R2], previous: undefined })).toEqual({ count: 2, leftOut: 0, replicas: [R2, R1] });
     // Nor below the count before, when no sentinel answers.
     expect(replicasToConfirm({ listed: 3, views: [], attached: [R2], previous: 2 })).toEqual({ count: 2, leftOut: 0, replicas: [R2] });
+  });
+
+  it('the sentinels listed and the most any answering one knows (each sentinel once): the deployment is the larger', () => {
+    const listed = [replica(R1, true), replica(R2)];
+    // REDIS_URL lists one of three: the count is of three, and the one listed is not a majority.
+    const oneOfThree = { listed: 1, views: [view(true, listed, 3)], attached: [R2], previous: undefined };
+    expect(sentinelsListed(oneOfThree)).toEqual({ listed: 1, known: 3 });
+    expect(replicasToConfirm(oneOfThree)).toEqual({ count: 2, leftOut: 0, replicas: [R2, R1] });
+    // Three of five, all answering and all flagging R1 down: a majority of five, so it is left out.
+    const threeOfFive = { listed: 3, views: [view(true, listed, 5), view(true, listed, 5), view(true, listed, 4)], attached: [R2], previous: 2 };
+    expect(sentinelsListed(threeOfFive)).toEqual({ listed: 3, known: 5 });
+    expect(replicasToConfirm(threeOfFive)).toEqual({ count: 1, leftOut: 1, replicas: [R2] });
+    // One of the three not answering: two of five is no majority, R1 counts.
+    expect(replicasToConfirm({ ...threeOfFive, views: threeOfFive.views.slice(1) })).toEqual({ count: 2, leftOut: 0, replicas: [R2, R1] });
+    // None answering: nothing known.
+    expect(sentinelsListed({ listed: 3, views: [], attached: [], previous: undefined })).toEqual({ listed: 3, known: 0 });
   });
 
   it('a sentinel listed twice is one vote (review31: 3 of 5 entries the same sentinel made a minority look like a majority)', () => {
