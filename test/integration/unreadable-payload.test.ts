@@ -18,9 +18,11 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
-import { systemClock } from '../../src/clock.js';
+import { systemClock, type Clock } from '../../src/clock.js';
+import { CST_OFFSET_MS, DAY_MS, reconcileSendDates } from '../../src/sms/dates.js';
 import { createChunkStore } from '../../src/queue/chunk-store.js';
 import { CALLS_QUEUE, createKeys } from '../../src/queue/keys.js';
+import { jobIds } from '../../src/queue/job-schemas.js';
 import { Queue } from 'bullmq';
 import { createProducer } from '../../producers/producer.js';
 import { ingestFor, startSignedReceiver } from '../support/ingest.js';
@@ -161,24 +163,46 @@ async function failedOrRetried(h: Harness): Promise<string[]> {
   }
 }
 
+/**
+ * A clock two minutes past the next midnight, China time, moving with the system's: a send made on
+ * it can be filed under either date (MIDNIGHT_MARGIN_MS), so each reconcile look asks both.
+ */
+function pastChinaMidnight(): Clock {
+  const now = Date.now();
+  const offset = DAY_MS - ((now + CST_OFFSET_MS) % DAY_MS) + 2 * 60_000;
+  return { now: () => Date.now() + offset };
+}
+
 describe('a chunk whose stored payload stops parsing after its call', () => {
-  it('in doubt (the call reset), altered after its first look-up: expires as unknown at the next look, never resent', async () => {
-    const h = await harnesses.create({ label: 'payload-after-doubt' });
+  it.each([
+    { when: 'its own day', clock: undefined },
+    { when: 'just past midnight, China time (two SendDates a look)', clock: pastChinaMidnight() },
+  ])('in doubt (the call reset), altered after its first look-up: expires as unknown at the next look, never resent; $when', async ({ clock }) => {
+    const h = await harnesses.create({ label: 'payload-after-doubt', ...(clock ? { clock, emulator: { clock } } : {}) });
     const phone = '13800138010';
     h.emulator.setFaults([{ kind: 'reset', times: 1 }]);
     const { sendId } = await h.producer.send({ ...NOTE, phones: [phone] });
     const chunkId = `${sendId}.0`;
     // Looks a second apart while it settles: the payload is altered between the first and the second.
-    const logLines = await workerWithLog(h, { reconcile: { firstLookAfterMs: 50, settleMs: 4500, lookIntervalMs: 1000, callDeadlineMs: 2500 } });
+    const logLines = await workerWithLog(h, { ...(clock ? { clock } : {}), reconcile: { firstLookAfterMs: 50, settleMs: 4500, lookIntervalMs: 1000, callDeadlineMs: 2500 } });
     const queries = () => h.emulator.calls().filter((c) => c.action === 'QuerySendDetails');
-    await waitFor(() => queries().length === 1, 'the first reconcile look-up', 15_000);
-    expect((await chunkOf(h, chunkId)).state).toBe('unknown');
+    // A look is one QuerySendDetails per SendDate the attempt can be filed under (two near midnight,
+    // China time), one job each; its last adds the next look's job. Waiting for one call instead
+    // missed the first look when both of its calls came between two polls.
+    const calls = new Queue(CALLS_QUEUE, { connection: h.redis, prefix: h.prefix });
+    harnesses.defer(() => calls.close());
+    const secondLook = jobIds.reconcilePage({ chunkId, attempt: 1, look: 2, dateIndex: 0, page: 1 });
+    await waitFor(async () => (await calls.getJob(secondLook)) !== undefined, 'the first reconcile look to end', 15_000);
+    const doubted = await chunkOf(h, chunkId);
+    expect(doubted.state).toBe('unknown');
+    const firstLook = queries().length;
+    expect(firstLook).toBe(reconcileSendDates(Number(doubted.sentAt)).length);
     await h.redis.hset(createKeys(h.prefix).chunk(chunkId), 'payload', '{"api":"SendSms","phones":');
 
     await waitFor(async () => (await h.producer.getStatus(sendId)).send.state === 'completed', 'the send to end', 15_000);
     expect(await chunkOf(h, chunkId)).toMatchObject({ state: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN', attempt: '1' });
     expect(h.emulator.calls().filter((c) => c.action === 'SendSms')).toHaveLength(1);
-    expect(queries()).toHaveLength(1);
+    expect(queries()).toHaveLength(firstLook);
     expect((await h.producer.getStatus(sendId)).counts).toMatchObject({ expired: 1, sending: 0, unknown: 0, queued: 0, accepted: 0 });
     expect(await errorLines(logLines)).toEqual([expect.objectContaining({ sendId, chunkId, code: 'SMSQ_OUTCOME_UNKNOWN', msg: expect.stringMatching(/not resent/) })]);
     expect(JSON.stringify(logLines())).not.toContain(phone);
