@@ -6,13 +6,14 @@ import { Queue } from 'bullmq';
 import { jobIds } from '../../src/queue/job-schemas.js';
 import { HOUSEKEEPING_QUEUE } from '../../src/queue/keys.js';
 import { describe, expect, it } from 'vitest';
-import { createManualClock, type Clock } from '../../src/clock.js';
+import { createManualClock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { isLookedUp } from '../../src/queue/receipt-policy.js';
 import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { ingestFor, startReceiver, startSignedReceiver } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { justAfterMidnightInChina } from '../support/china-clock.js';
 import { everyKind } from '../support/receipt-policies.js';
 import { collector } from '../support/text-collector.js';
 import { createLogger } from '../../src/logger.js';
@@ -30,18 +31,6 @@ async function recipientsOf(harness: Harness, sendId: string): Promise<Recipient
   const out: RecipientState[] = [];
   for await (const r of harness.producer.recipients(sendId)) out.push(r);
   return out;
-}
-
-/**
- * A clock running with the system's, set so that now is `afterMs` past the next midnight in China
- * (UTC+8): a send then falls on a new CST day, within the look-ups' midnight margin.
- */
-function justAfterMidnightInChina(afterMs: number): Clock {
-  const CST = 8 * 3600_000;
-  const DAY = 24 * 3600_000;
-  const start = Date.now();
-  const offset = Math.ceil((start + CST) / DAY) * DAY - CST + afterMs - start;
-  return { now: () => Date.now() + offset };
 }
 
 const queries = (harness: Harness) => harness.emulator.calls().filter((c) => c.action === 'QuerySendDetails');

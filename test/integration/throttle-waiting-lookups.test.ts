@@ -9,15 +9,23 @@
  *
  * Phase 1 (one worker at the default cap) leaves the look-ups due at once; phase 2 (two workers,
  * as two processes would be, at SMS_QPS=20) makes them.
+ *
+ * A reconcile look-up asks two SendDates for an attempt made within 10 minutes of midnight in China,
+ * and the day before first after it: run at 16:00-16:10 UTC, its 20 look-ups made 40 calls, none in
+ * the pause, where the test counted one each. Its calls are counted against the dates it asks.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
 import { JOB } from '../../src/queue/job-schemas.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { isOutIdOf } from '../../src/queue/out-id.js';
+import { cstDate, reconcileSendDates } from '../../src/sms/dates.js';
 import { FAST_TIMING, harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 import { everyKind } from '../support/receipt-policies.js';
+import { justAfterMidnightInChina } from '../support/china-clock.js';
+import type { Clock } from '../../src/clock.js';
 
 const harness = harnessPerTest();
 
@@ -82,6 +90,27 @@ async function queriesInPause(h: Harness) {
   return { during, answered };
 }
 
+type LookUpJob = { chunkId: string; look: number; page: number; dateIndex: number };
+const byChunkAndDate = (a: LookUpJob, b: LookUpJob) => a.chunkId.localeCompare(b.chunkId) || a.dateIndex - b.dateIndex;
+
+/**
+ * The reconcile jobs that find each chunk's attempt on its first look: one per SendDate the look-up
+ * asks (reconcileSendDates, from the attempt's start), in that order, up to the day the emulator
+ * filed the send under.
+ */
+function datesAskedToFind(h: Harness, looked: { data: { chunkId: string; dateIndex: number; sentAt?: number } }[]): LookUpJob[] {
+  const out: LookUpJob[] = [];
+  for (const sent of h.emulator.accepted()) {
+    const first = looked.find((j) => j.data.dateIndex === 0 && isOutIdOf(sent.outId, j.data.chunkId))?.data;
+    if (first?.sentAt === undefined) throw new Error(`no first look-up of ${sent.outId} naming its attempt's start`);
+    const { chunkId, sentAt } = first;
+    const asked = reconcileSendDates(sentAt).indexOf(cstDate(sent.acceptedAt));
+    expect(asked, `the day ${sent.outId} is filed under is one its look-up asks`).toBeGreaterThanOrEqual(0);
+    for (let dateIndex = 0; dateIndex <= asked; dateIndex++) out.push({ chunkId, look: 1, page: 1, dateIndex });
+  }
+  return out.sort(byChunkAndDate);
+}
+
 /**
  * Only the throttled job's start counts beyond each job's one (maxStartedAttempts), and each job
  * spent one try, the one it completed by (BullMQ counts a completion in attemptsMade): a put-back
@@ -91,6 +120,42 @@ function expectStartsAndTries(jobs: { attemptsStarted: number; attemptsMade: num
   expect(jobs).toHaveLength(n);
   expect(jobs.reduce((s, j) => s + j.attemptsStarted, 0)).toBe(n + 1);
   expect(jobs.map((j) => j.attemptsMade)).toEqual(jobs.map(() => 1));
+}
+
+/**
+ * Phase 1 leaves 20 attempts in doubt (each SendSms accepted, its answer lost) with their reconcile
+ * look-ups due at once; phase 2 makes them, the first throttled. On `clock` (default the system's).
+ */
+async function reconcileThrottledOnce(label: string, clock?: Clock): Promise<void> {
+  const h = await harness.create({ label, ...(clock ? { clock } : {}), emulator: { ...(clock ? { clock } : {}), delivery: { delayMs: 0, failureRatio: 0 } } });
+  // Accepted, the answers lost (the read timeout is 1 s): each attempt's outcome is unknown.
+  h.emulator.setFaults([{ kind: 'lost-answer', actions: ['SendSms'], delayMs: 1500, times: SENDS }]);
+  const ids = await sendEach(h);
+  const worker = { receiptPolicies: NONE, reconcile: { ...FAST_TIMING.reconcile, firstLookAfterMs: DUE_AFTER_MS }, ...(clock ? { clock } : {}) };
+  const first = await h.startWorker({ concurrency: 64, ...worker });
+  await waitFor(async () => ((await jobsOf(h, JOB.reconcile, ['delayed'])).length === SENDS ? true : undefined), `${SENDS} reconcile look-ups scheduled`);
+  await first.close();
+
+  await lookUpThrottledOnce(h, worker);
+  await waitFor(async () => {
+    for (const id of ids) if ((await h.producer.getStatus(id)).counts.accepted !== 1) return undefined;
+    return true;
+  }, `the ${SENDS} attempts found accepted`, 30_000);
+  // Found, never resent: one accepted send per recipient.
+  expect(h.emulator.accepted()).toHaveLength(SENDS);
+  const looked = await waitFor(async () => {
+    const done = await jobsOf(h, JOB.reconcile, ['completed']);
+    return done.filter((j) => (j.returnvalue as { outcome?: string } | undefined)?.outcome === 'found').length === SENDS ? done : undefined;
+  }, `the ${SENDS} reconcile look-ups found their attempt`);
+  const { during, answered } = await queriesInPause(h);
+  expect(during).toEqual([]);
+  // Each look-up asked its dates once each, in order, up to the day its send is filed under: one
+  // date, or two in the 10 minutes after midnight in China, when it asks the day before first.
+  const dates = datesAskedToFind(h, looked);
+  expect(looked.map((j) => ({ chunkId: j.data.chunkId, look: j.data.look, page: j.data.page, dateIndex: j.data.dateIndex })).sort(byChunkAndDate)).toEqual(dates);
+  // One call per look-up job, none made twice.
+  expect(answered).toHaveLength(dates.length);
+  expectStartsAndTries(looked, dates.length);
 }
 
 describe('look-ups waiting for their pacer slot when the account is paused', () => {
@@ -119,29 +184,13 @@ describe('look-ups waiting for their pacer slot when the account is paused', () 
   }, 60_000);
 
   it('reconcile look-ups make no call during the pause, and every attempt is found after it', async () => {
-    const h = await harness.create({ label: 'throttle-lookups-rec', emulator: { delivery: { delayMs: 0, failureRatio: 0 } } });
-    // Accepted, the answers lost (the read timeout is 1 s): each attempt's outcome is unknown.
-    h.emulator.setFaults([{ kind: 'lost-answer', actions: ['SendSms'], delayMs: 1500, times: SENDS }]);
-    const ids = await sendEach(h);
-    const reconcile = { ...FAST_TIMING.reconcile, firstLookAfterMs: DUE_AFTER_MS };
-    const first = await h.startWorker({ concurrency: 64, receiptPolicies: NONE, reconcile });
-    await waitFor(async () => ((await jobsOf(h, JOB.reconcile, ['delayed'])).length === SENDS ? true : undefined), `${SENDS} reconcile look-ups scheduled`);
-    await first.close();
+    await reconcileThrottledOnce('throttle-lookups-rec');
+  }, 60_000);
 
-    await lookUpThrottledOnce(h, { receiptPolicies: NONE, reconcile });
-    await waitFor(async () => {
-      for (const id of ids) if ((await h.producer.getStatus(id)).counts.accepted !== 1) return undefined;
-      return true;
-    }, `the ${SENDS} attempts found accepted`, 30_000);
-    const { during, answered } = await queriesInPause(h);
-    expect(during).toEqual([]);
-    expect(answered).toHaveLength(SENDS);
-    // Found, never resent: one accepted send per recipient.
-    expect(h.emulator.accepted()).toHaveLength(SENDS);
-    const looked = await waitFor(async () => {
-      const done = await jobsOf(h, JOB.reconcile, ['completed']);
-      return done.length === SENDS ? done : undefined;
-    }, `the ${SENDS} reconcile jobs completed`);
-    expectStartsAndTries(looked, SENDS);
+  it('just after midnight in China, reconcile look-ups that ask two dates make no call during the pause either', async () => {
+    // Sent at 00:00:05 CST, each look-up asks the day before (which finds nothing) and then the day
+    // of the send: a run at 16:00-16:10 UTC, as a CI run of the suite was.
+    const clock = justAfterMidnightInChina(5_000);
+    await reconcileThrottledOnce('throttle-lookups-rec-mid', clock);
   }, 60_000);
 });

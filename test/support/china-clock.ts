@@ -10,3 +10,15 @@ export function controllableClock(cstIso: string): Clock & { jumpTo(cstIso: stri
     },
   };
 }
+
+/**
+ * A clock running with the system's, set so that now is `afterMs` past the next midnight in China
+ * (UTC+8): a send then falls on a new CST day, within the look-ups' midnight margin.
+ */
+export function justAfterMidnightInChina(afterMs: number): Clock {
+  const CST = 8 * 3600_000;
+  const DAY = 24 * 3600_000;
+  const start = Date.now();
+  const offset = Math.ceil((start + CST) / DAY) * DAY - CST + afterMs - start;
+  return { now: () => Date.now() + offset };
+}
