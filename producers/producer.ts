@@ -1009,11 +1009,13 @@ export function createProducer(opts: ProducerOptions): Producer {
       // Past the API and waiting for receipts, a sampled kind's are counted: which are looked up, which wait for a pushed report only.
       const policy = waits.receiptLookups[status.send.kind];
       const sampledReceipts = !unsent && status.counts.accepted > 0 && lookupReach(policy) === 'some';
+      // Receipts the workers look up wait for a worker too: asked about then, as for a send left to send.
+      const lookingUp = !unsent && status.counts.accepted > 0 && lookupReach(policy) !== 'none';
       // Its chunk records are read once for both the flow-control wait and its stranded chunks.
       const walked = active ? readStatusChunks(opts.redis, keys, sendId, status.send.chunks) : undefined;
       const [shared, workers, flowControlRetryAt, lostCalls, lookedUpPending, stranded] = await Promise.all([
         readWaitFacts(opts.redis, keys, atMs),
-        active ? workersPresent(atMs).catch(() => undefined) : undefined,
+        active || lookingUp ? workersPresent(atMs).catch(() => undefined) : undefined,
         onlyQueued ? walked?.then((chunks) => flowControlRetryOf(chunks, atMs)) : undefined,
         // Its chunks in flight may have lost their worker: asked of the active jobs only when some are `sending`.
         active && status.counts.sending > 0 ? readLostCalls(opts.redis, keys, sendId) : undefined,

@@ -108,6 +108,63 @@ export const EnqueueResultSchema = z
     ],
   });
 
+/** The waits that hold a send's calls, also said of a sent send's receipt look-ups (`lookupsHeld`). */
+const AccountBlockedWait = z.strictObject({
+  reason: z.literal('account-blocked'),
+  code: z.string().meta({ description: 'The Dysmsapi code that blocked the account' }),
+  detail: z.string(),
+  since: epochMs,
+  worker: z
+    .strictObject({ host: z.string(), pid: z.number().int().positive(), name: z.string().optional() })
+    .optional()
+    .meta({ description: 'The worker process that hit the block (absent in a block written by an earlier version): one worker with a wrong environment blocks them all' }),
+});
+
+const EndpointUnreachableWait = z
+  .strictObject({
+    reason: z.literal('endpoint-unreachable'),
+    workers: count.meta({ description: 'Live workers backing off (every live worker does)' }),
+    until: epochMs.meta({ description: 'When the first of their back-off steps ends (just past while it takes a job again)' }),
+    fault: z.string().meta({ description: 'The code they meet: `ConnectionRefused` (nothing listens there) or `HostNotFound` (its name does not resolve)' }),
+    endpoint: z.string().meta({ description: "SMS_ENDPOINT's host[:port] they cannot reach (never a credential); empty when not known" }),
+    others: z
+      .array(z.strictObject({ fault: z.string(), endpoint: z.string() }))
+      .optional()
+      .meta({ description: 'Any other code and endpoint some of them meet' }),
+  })
+  .meta({
+    description:
+      'Recipients are left to send (or in doubt, waiting for their look-up) and every live worker backs off from an SMS_ENDPOINT it cannot reach (1 s doubling to 60 s): they take no job and put back what they took, counting no attempt; jobs wait, nothing is lost. They go on at the first answered call: fix SMS_ENDPOINT or the network',
+  });
+
+const WorkerSetupFaultWait = z
+  .strictObject({
+    reason: z.literal('worker-setup-fault'),
+    workers: count.meta({ description: 'Live workers backing off (every live worker does)' }),
+    until: epochMs.meta({ description: 'When the first of their back-off steps ends (just past while it takes a job again)' }),
+    fault: z.string().meta({ description: '`RequestNotBuilt.Setup`: Node refused a header built from the worker\'s own setup (its AccessKey ID or STS token, its userAgent option)' }),
+    others: z
+      .array(z.strictObject({ fault: z.string(), endpoint: z.string() }))
+      .optional()
+      .meta({ description: 'Any other fault some of them meet, with the SMS_ENDPOINT host[:port] of an endpoint fault (empty otherwise)' }),
+  })
+  .meta({
+    description:
+      "Recipients are left to send (or in doubt, waiting for their look-up) and every live worker backs off (1 s doubling to 60 s) because its own setup cannot build a request: the AccessKey ID or STS token its credential provider returned holds a line break or another character no HTTP header can carry. They take no job and put back what they took, counting no attempt; jobs wait, nothing is lost. Each worker's log names the setting and its fix; they go on at the first answered call",
+  });
+
+const ThrottledWait = z.strictObject({
+  reason: z.literal('throttled'),
+  until: epochMs.meta({ description: 'When the latest pause of every worker ends (past once it has, while `times` throttle answers of the last minute still explain the wait)' }),
+  times: count.optional().meta({ description: 'Throttle answers in the last minute' }),
+  actions: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'The Dysmsapi actions the latest throttle answers were to (`SendSms`, `SendBatchSms`, `QuerySendDetails`), most first: look-ups throttled share the cap with sends' }),
+});
+
+const NoWorkerWait = z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (none connected to the queue, no heartbeat in the last 3 s): nothing is sent until one starts; `pace` is left out meanwhile' });
+
 export const SendStatusSchema = z
   .strictObject({
     send: z.strictObject({
@@ -169,16 +226,7 @@ export const SendStatusSchema = z
         z
           .strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause', 'stopped', 'withdrawn']), detail: z.string() })
           .meta({ description: 'Paused by an operator or auto-pause (`detail`: the recorded reason); `withdrawn`: its enqueue was not confirmed durable and was refused SMSQ_NOT_DURABLE, and it waits for the retry of that request (same Idempotency-Key) to resume it; the repair sweep cancels it if none comes within SMSQ_REPAIR_ENQUEUE_GRACE_MS' }),
-        z.strictObject({
-          reason: z.literal('account-blocked'),
-          code: z.string().meta({ description: 'The Dysmsapi code that blocked the account' }),
-          detail: z.string(),
-          since: epochMs,
-          worker: z
-            .strictObject({ host: z.string(), pid: z.number().int().positive(), name: z.string().optional() })
-            .optional()
-            .meta({ description: 'The worker process that hit the block (absent in a block written by an earlier version): one worker with a wrong environment blocks them all' }),
-        }),
+        AccountBlockedWait,
         z
           .strictObject({
             reason: z.literal('durability-held'),
@@ -189,42 +237,9 @@ export const SendStatusSchema = z
             description:
               'Recipients are queued and workers make no new call because Redis does not keep their SMSQ_DURABILITY (appendfsync or no-appendfsync-on-rewrite changed while they run, or Redis came back configured otherwise): jobs wait, nothing is lost; they go on once Redis keeps it again',
           }),
-        z
-          .strictObject({
-            reason: z.literal('endpoint-unreachable'),
-            workers: count.meta({ description: 'Live workers backing off (every live worker does)' }),
-            until: epochMs.meta({ description: 'When the first of their back-off steps ends (just past while it takes a job again)' }),
-            fault: z.string().meta({ description: 'The code they meet: `ConnectionRefused` (nothing listens there) or `HostNotFound` (its name does not resolve)' }),
-            endpoint: z.string().meta({ description: "SMS_ENDPOINT's host[:port] they cannot reach (never a credential); empty when not known" }),
-            others: z
-              .array(z.strictObject({ fault: z.string(), endpoint: z.string() }))
-              .optional()
-              .meta({ description: 'Any other code and endpoint some of them meet' }),
-          })
-          .meta({
-            description:
-              'Recipients are left to send (or in doubt, waiting for their look-up) and every live worker backs off from an SMS_ENDPOINT it cannot reach (1 s doubling to 60 s): they take no job and put back what they took, counting no attempt; jobs wait, nothing is lost. They go on at the first answered call: fix SMS_ENDPOINT or the network',
-          }),
-        z
-          .strictObject({
-            reason: z.literal('worker-setup-fault'),
-            workers: count.meta({ description: 'Live workers backing off (every live worker does)' }),
-            until: epochMs.meta({ description: 'When the first of their back-off steps ends (just past while it takes a job again)' }),
-            fault: z.string().meta({ description: '`RequestNotBuilt.Setup`: Node refused a header built from the worker\'s own setup (its AccessKey ID or STS token, its userAgent option)' }),
-            others: z
-              .array(z.strictObject({ fault: z.string(), endpoint: z.string() }))
-              .optional()
-              .meta({ description: 'Any other fault some of them meet, with the SMS_ENDPOINT host[:port] of an endpoint fault (empty otherwise)' }),
-          })
-          .meta({
-            description:
-              "Recipients are left to send (or in doubt, waiting for their look-up) and every live worker backs off (1 s doubling to 60 s) because its own setup cannot build a request: the AccessKey ID or STS token its credential provider returned holds a line break or another character no HTTP header can carry. They take no job and put back what they took, counting no attempt; jobs wait, nothing is lost. Each worker's log names the setting and its fix; they go on at the first answered call",
-          }),
-        z.strictObject({
-          reason: z.literal('throttled'),
-          until: epochMs.meta({ description: 'When the latest pause of every worker ends (past once it has, while `times` throttle answers of the last minute still explain the wait)' }),
-          times: count.optional().meta({ description: 'Throttle answers in the last minute' }),
-        }),
+        EndpointUnreachableWait,
+        WorkerSetupFaultWait,
+        ThrottledWait,
         z
           .strictObject({ reason: z.literal('flow-control'), retryAt: epochMs.meta({ description: 'When its queued chunks go again' }) })
           .meta({ description: 'Every queued chunk of the send was refused by per-number flow control (isv.BUSINESS_LIMIT_CONTROL) and waits for the next window' }),
@@ -268,7 +283,7 @@ export const SendStatusSchema = z
             description:
               "`recipients` recipients are in doubt (`unknown`): their call timed out or failed in transit, so whether Dysmsapi accepted it is not known; each is looked up (QuerySendDetails) before anything is resent",
           }),
-        z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (none connected to the queue, no heartbeat in the last 3 s): nothing is sent until one starts; `pace` is left out meanwhile' }),
+        NoWorkerWait,
         z
           .strictObject({
             reason: z.literal('receipts'),
@@ -280,6 +295,10 @@ export const SendStatusSchema = z
             lookedUpAbout: count
               .optional()
               .meta({ description: 'Given instead of `lookedUp` and `pushedOnly` for a sampled send too large to count on each status (over 64 chunks or 10,000 recipients): the sample\'s share of `pending`, at most' }),
+            lookupsHeld: z
+              .discriminatedUnion('reason', [AccountBlockedWait, NoWorkerWait, EndpointUnreachableWait, WorkerSetupFaultWait, ThrottledWait])
+              .optional()
+              .meta({ description: 'What keeps the workers from looking up (QuerySendDetails) those looked up now, as the wait of that reason says it: the account blocked, no worker, every worker backing off, a throttle pause. Absent when nothing does, and when none is looked up (a pushed report needs no worker)' }),
           })
           .meta({ description: 'Everything is sent and `pending` recipients wait for a receipt' }),
       ])

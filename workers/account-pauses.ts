@@ -20,8 +20,8 @@ export interface PauseDeps {
 }
 
 /**
- * Dysmsapi throttled the account: every worker pauses for `ms` (BullMQ's queue-wide rate limit),
- * then the job runs again. Always throws BullMQ's RateLimitError, which the processor must let out.
+ * Dysmsapi throttled the account's call of `action` (SendSms, SendBatchSms, QuerySendDetails): every
+ * worker pauses for `ms` (BullMQ's queue-wide rate limit), then the job runs again. Always throws BullMQ's RateLimitError, which the processor must let out.
  *
  * BullMQ puts the job back without its marker, because every smsq job has a priority (it adds the
  * marker only for jobs without one). A worker blocked waiting for a job, as any worker with a free
@@ -35,14 +35,14 @@ export interface PauseDeps {
  * pacer slot would still call. The notice (pause-notice.ts), published alongside, keeps those from
  * calling.
  */
-export async function pauseEveryWorker(deps: PauseDeps, ms: number): Promise<never> {
+export async function pauseEveryWorker(deps: PauseDeps, ms: number, action: string): Promise<never> {
   await Promise.all([deps.queue.rateLimit(ms), deps.pauses?.announce(ms)]);
   // BullMQ's own base marker (addBaseMarkerIfNeeded.lua). Without it the pause still holds, only
   // longer: a failed write must not keep the job from its pause.
   await deps.redis.zadd(deps.queue.keys.marker as string, 0, '0').catch(() => {});
   deps.metrics?.recordLimiterWait('throttled', ms / 1000);
   // Only what status says depends on it: a failed write must not keep the job from its pause.
-  await deps.throttles?.record(ms).catch(() => {});
+  await deps.throttles?.record(ms, action).catch(() => {});
   throw Worker.RateLimitError();
 }
 

@@ -7,6 +7,7 @@ import type { SmsError } from '../src/sms/errors.js';
 import type { ErrorClass } from '../src/sms/error-codes.js';
 import { blockAccount, pauseEveryWorker, type PauseDeps } from './account-pauses.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
+import { SMS_CLIENT_ACTIONS } from '../src/sms/actions.js';
 import { putBackUncounted } from './put-back.js';
 
 /** QuerySendDetails page size (its maximum). */
@@ -63,7 +64,7 @@ export async function failLookup(
 ): Promise<never> {
   // A fault of this worker's own: put back for any worker without it; this one backs off by itself.
   if (retriedByWorkers(e)) return putBackUncounted(deps.redis, job, token);
-  if (e.errorClass === 'throttled') return pauseEveryWorker(deps, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
+  if (e.errorClass === 'throttled') return pauseEveryWorker(deps, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS, SMS_CLIENT_ACTIONS.querySendDetails);
   if (e.errorClass === 'account') return blockAccount(deps, job, token, e.code, e.message);
   throw new LookupRefusedError(e.code, e.message, e.errorClass);
 }

@@ -532,7 +532,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         await settle('answer-not-sent', { code: decision.code });
         if (deps.throttleWarnings) deps.throttleWarnings.throttled(decision.code, decision.retryAfterMs, { sendId, chunkId });
         else log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
-        return pauseEveryWorker(deps, decision.retryAfterMs);
+        return pauseEveryWorker(deps, decision.retryAfterMs, payload.api);
       case 'back-off':
         // Not sent (no connection was made, or no request built): the chunk goes back and the job
         // too, for any worker whose endpoint answers and whose setup is sound; this one backs off

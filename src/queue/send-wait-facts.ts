@@ -4,7 +4,7 @@ import { chunkIdOf } from './chunk-store.js';
 import { CALLS_QUEUE, type Keys } from './keys.js';
 import { parseQuietHours } from './quiet-hours.js';
 import type { WaitFacts } from './send-wait.js';
-import { THROTTLE_LOG_WINDOW_MS } from './throttle-log.js';
+import { THROTTLE_ACTIONS_READ, THROTTLE_LOG_WINDOW_MS, throttledActions } from './throttle-log.js';
 import { distinctQuietHours, WORKER_SETTINGS_TTL_MS } from './worker-settings.js';
 import { DURABILITY_HOLD_TTL_MS, parseDurabilityHolds } from './durability-holds.js';
 import { ENDPOINT_BACKOFF_GRACE_MS, parseEndpointBackoffs } from './endpoint-backoffs.js';
@@ -16,7 +16,7 @@ const RATE_LIMITED = String(Number.MAX_SAFE_INTEGER);
 
 /**
  * Reads what every send shares (the account block, Dysmsapi's throttling of every worker now and
- * in the last minute, the live workers' quiet hours, durability holds and endpoint back-offs) in
+ * in the last minute with the actions it throttled, the live workers' quiet hours, durability holds and endpoint back-offs) in
  * one round trip, for {@link sendWait}. The back-offs are given only when every live worker backs
  * off: one that reaches its endpoint sends what the others put back.
  *
@@ -39,7 +39,7 @@ export async function readWaitFacts(
       .pttl(limiter)
       .zrangebyscore(keys.workerSettings(), atMs - WORKER_SETTINGS_TTL_MS, '+inf')
       .zcount(keys.throttles(), atMs - THROTTLE_LOG_WINDOW_MS, '+inf')
-      .zrange(keys.throttles(), -1, -1, 'WITHSCORES')
+      .zrange(keys.throttles(), -THROTTLE_ACTIONS_READ, -1, 'WITHSCORES')
       .zrangebyscore(keys.workerDurabilityHolds(), atMs - DURABILITY_HOLD_TTL_MS, '+inf')
       .zrangebyscore(keys.workerEndpointBackoffs(), atMs - ENDPOINT_BACKOFF_GRACE_MS, '+inf', 'WITHSCORES')
       .exec()) ?? [];
@@ -57,10 +57,15 @@ export async function readWaitFacts(
   const backoffs = parseEndpointBackoffs(backingOff ?? [], settings ?? []);
   const holds = parseDurabilityHolds(holding ?? []);
   const quiet = distinctQuietHours(settings ?? []);
+  // The latest answers, oldest first, member and score in turn: those of the last minute name the actions throttled.
+  const latest = last ?? [];
+  const since = atMs - THROTTLE_LOG_WINDOW_MS;
+  const actions = throttledActions(latest.filter((member, i) => i % 2 === 0 && Number(latest[i + 1]) >= since));
+  const lastUntil = latest.at(-1);
   return {
     ...(block ? { accountBlock: block } : {}),
     ...(limit === RATE_LIMITED && ttl !== undefined && ttl > 0 ? { throttledUntil: atMs + ttl } : {}),
-    ...(throttles && last?.[1] ? { recentThrottles: { times: throttles, lastUntil: Number(last[1]) } } : {}),
+    ...(throttles && lastUntil ? { recentThrottles: { times: throttles, lastUntil: Number(lastUntil), ...(actions.length ? { actions } : {}) } } : {}),
     ...(quiet.length ? { workerQuietHours: quiet.map(parseQuietHours) } : {}),
     ...(holds ? { durabilityHolds: holds } : {}),
     ...(backoffs ? { endpointBackoffs: backoffs } : {}),

@@ -69,8 +69,10 @@ export type SendWait =
   /**
    * Dysmsapi throttled the account: every worker waits until `until` (ms), or, once that pause is
    * over, `times` throttle answers in the last minute say it may come again (`until` then past).
+   * `actions`: the Dysmsapi actions the latest answers throttled (SendSms, SendBatchSms,
+   * QuerySendDetails), most first, when the workers logged them (throttle-log.ts): the fix depends on it.
    */
-  | { reason: 'throttled'; until: number; times?: number }
+  | { reason: 'throttled'; until: number; times?: number; actions?: string[] }
   /**
    * The worker calling `chunks` chunks (`recipients` recipients) stopped mid-call: their BullMQ
    * job is active without its lock (lost-calls.ts). They stay `sending` until a running worker's
@@ -112,8 +114,19 @@ export type SendWait =
    * `pushedOnly` settle only by a pushed report, or expire at `until`. A sampled send too large to
    * count on each status (send-wait-facts.ts, readLookedUpPending) gives `lookedUpAbout` instead:
    * the sample's share of `pending`, an upper estimate, as look-ups settle the sampled first.
+   * `lookupsHeld`: what keeps the workers from looking any of them up now, when something does
+   * ({@link LookupsHold}); absent when none is looked up, as a pushed report needs no worker.
    */
-  | { reason: 'receipts'; pending: number; until: number; lookups: string; lookedUp?: number; pushedOnly?: number; lookedUpAbout?: number };
+  | { reason: 'receipts'; pending: number; until: number; lookups: string; lookedUp?: number; pushedOnly?: number; lookedUpAbout?: number; lookupsHeld?: LookupsHold };
+
+/**
+ * What keeps the workers from looking up a sent send's receipts now (receipt look-ups are
+ * QuerySendDetails calls made by workers, from jobs on the calls queue): the account block (the
+ * queue is paused), no worker, every live worker backing off from its endpoint or its own setup
+ * (they take no job), or a throttle pause now (no job starts). A durability hold is not one: it
+ * holds send claims only, and look-ups go on (send-processor.ts claimsHeld).
+ */
+export type LookupsHold = Extract<SendWait, { reason: 'account-blocked' | 'no-worker' | 'endpoint-unreachable' | 'worker-setup-fault' | 'throttled' }>;
 
 /** How fast a send goes and when it should be sent, at that pace. */
 export interface SendPace {
@@ -153,8 +166,11 @@ export interface WaitFacts {
   endpointBackoffs?: EndpointBackoffs;
   /** Until when Dysmsapi's throttling holds every worker (ms), if it does. */
   throttledUntil?: number;
-  /** Throttle answers in the last minute and when the latest pause ends (ms), if any (throttle-log.ts). */
-  recentThrottles?: { times: number; lastUntil: number };
+  /**
+   * Throttle answers in the last minute and when the latest pause ends (ms), if any, and the
+   * Dysmsapi actions the latest of them throttled, most first (throttle-log.ts throttledActions).
+   */
+  recentThrottles?: { times: number; lastUntil: number; actions?: readonly string[] };
   /** The receipt window (ms after acceptance). */
   receiptWindowMs: number;
   /** SMSQ_RECEIPT_LOOKUPS, per kind: which of a sent send's recipients are looked up, and which wait for a pushed report only. */
@@ -193,10 +209,8 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
   }
   if (state === 'enqueuing') return { reason: 'enqueuing' };
   if (unsentOf(status.counts) > 0) {
-    if (facts.accountBlock) {
-      const { code, message, since, worker } = facts.accountBlock;
-      return { reason: 'account-blocked', code, detail: message, since, ...(worker ? { worker } : {}) };
-    }
+    const blocked = accountBlockedWait(facts);
+    if (blocked) return blocked;
     // Before throttling and quiet hours, which end by themselves: this one waits for an operator's fix.
     if (facts.durabilityHolds && status.counts.queued > 0) return { reason: 'durability-held', workers: facts.durabilityHolds.workers, refusals: [...facts.durabilityHolds.refusals] };
     // After the account block and a durability hold: those stop every call whatever the endpoint
@@ -209,16 +223,9 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     // without a worker: then `no-worker` says it.
     // Every worker backing off from its own setup (a credential that cannot go into a header) holds
     // the send the same way: named by the fault most of them meet.
-    const backoffs = facts.endpointBackoffs;
-    if (backoffs && facts.workers !== 0) {
-      const { until, fault, endpoint, others } = backoffs;
-      const rest = others.length ? { others: others.map((o) => ({ ...o })) } : {};
-      if (isWorkerSetupFault({ code: fault })) return { reason: 'worker-setup-fault', workers: backoffs.workerIds.length, until, fault, ...rest };
-      return { reason: 'endpoint-unreachable', workers: backoffs.workerIds.length, until, fault, endpoint, ...rest };
-    }
-    const times = facts.recentThrottles?.times ? { times: facts.recentThrottles.times } : {};
+    const backingOff = facts.workers !== 0 ? backoffWait(facts) : undefined;
+    if (backingOff) return backingOff;
     const workersNow = facts.redisNow ?? facts.now;
-    if (facts.throttledUntil !== undefined && facts.throttledUntil > workersNow) return { reason: 'throttled', until: facts.throttledUntil, ...times };
     // Before quiet hours and no-worker: they hold queued chunks, and `sending` with no reason reads as a call going on.
     if (facts.lostCalls) {
       return { reason: 'worker-lost', ...facts.lostCalls, checkEveryMs: STALLED_CHECK_MS, ...(facts.workers === 0 ? { noWorker: true as const } : {}) };
@@ -228,6 +235,12 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     if (facts.stranded?.missing) return { reason: 'job-missing', ...facts.stranded.missing };
     const quiet = status.send.kind === 'marketing' && status.counts.queued > 0 ? quietWait(facts) : undefined;
     if (quiet) return quiet;
+    // After what holds longer than a throttle pause (about a second; each of those above holds for
+    // minutes or hours, or until someone acts): a marketing campaign in quiet hours was said to be
+    // throttled, with "lower SMS_QPS", while no chunk of it was even claimed, and read as quiet
+    // hours only once the throttling (of other sends' calls) stopped.
+    const pause = throttlePause(facts);
+    if (pause) return pause;
     // After the reasons that hold whatever runs: without a worker, nothing else moves it.
     if (facts.workers === 0) return { reason: 'no-worker' };
     if (facts.flowControlRetryAt !== undefined && facts.flowControlRetryAt > workersNow && status.counts.sending + status.counts.unknown === 0) {
@@ -239,11 +252,54 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     const inDoubt = status.counts.unknown > 0 ? { reason: 'in-doubt' as const, recipients: status.counts.unknown, retryWithinMs: LOOKUP_RETRY_CAP_MS } : undefined;
     if (inDoubt && status.counts.queued === 0) return inDoubt;
     // Between pauses too: a send throttled again and again is held back by it, though no pause holds it this instant.
-    if (facts.recentThrottles?.times) return { reason: 'throttled', until: facts.recentThrottles.lastUntil, ...times };
+    if (facts.recentThrottles?.times) return { reason: 'throttled', until: facts.recentThrottles.lastUntil, ...throttledDetail(facts) };
     return inDoubt;
   }
   if (status.counts.accepted > 0) return receiptsWait(status, facts);
   return undefined;
+}
+
+/** The throttle answers of the last minute and the actions they throttled, as a throttled wait gives them. */
+function throttledDetail(facts: WaitFacts): { times?: number; actions?: string[] } {
+  const recent = facts.recentThrottles;
+  return { ...(recent?.times ? { times: recent.times } : {}), ...(recent?.actions?.length ? { actions: [...recent.actions] } : {}) };
+}
+
+/** The throttle pause every worker is in now, if any (judged on Redis's time, as the workers stamp it). */
+function throttlePause(facts: WaitFacts): Extract<SendWait, { reason: 'throttled' }> | undefined {
+  const workersNow = facts.redisNow ?? facts.now;
+  if (facts.throttledUntil === undefined || facts.throttledUntil <= workersNow) return undefined;
+  return { reason: 'throttled', until: facts.throttledUntil, ...throttledDetail(facts) };
+}
+
+/**
+ * What keeps the workers from looking receipts up now, if anything: the account block first (it
+ * waits for an operator's fix, whatever runs), then no worker (none to back off or pause), then
+ * every live worker backing off, then a throttle pause. Throttle answers of the last minute are
+ * not one: between pauses look-ups go on.
+ */
+function lookupsHold(facts: WaitFacts): LookupsHold | undefined {
+  const blocked = accountBlockedWait(facts);
+  if (blocked) return blocked;
+  if (facts.workers === 0) return { reason: 'no-worker' };
+  return backoffWait(facts) ?? throttlePause(facts);
+}
+
+/** The account block as a wait, if the account is blocked. */
+function accountBlockedWait(facts: WaitFacts): Extract<SendWait, { reason: 'account-blocked' }> | undefined {
+  if (!facts.accountBlock) return undefined;
+  const { code, message, since, worker } = facts.accountBlock;
+  return { reason: 'account-blocked', code, detail: message, since, ...(worker ? { worker } : {}) };
+}
+
+/** Every live worker backing off (given only then: send-wait-facts.ts), named by the fault most of them meet: their endpoint's, or their own setup's. */
+function backoffWait(facts: WaitFacts): Extract<SendWait, { reason: 'endpoint-unreachable' | 'worker-setup-fault' }> | undefined {
+  const backoffs = facts.endpointBackoffs;
+  if (!backoffs) return undefined;
+  const { until, fault, endpoint, others } = backoffs;
+  const rest = others.length ? { others: others.map((o) => ({ ...o })) } : {};
+  if (isWorkerSetupFault({ code: fault })) return { reason: 'worker-setup-fault', workers: backoffs.workerIds.length, until, fault, ...rest };
+  return { reason: 'endpoint-unreachable', workers: backoffs.workerIds.length, until, fault, endpoint, ...rest };
 }
 
 /** The wait of a send past the API for its receipts: how many, how they come, and until when. */
@@ -257,8 +313,13 @@ function receiptsWait(status: WaitInput, facts: WaitFacts): SendWait {
   const reach = lookupReach(policy);
   // A count made in another read than the counts may be behind a receipt that came between the two.
   const lookedUp = reach === 'all' ? pending : reach === 'none' ? 0 : facts.lookedUpPending === undefined ? undefined : Math.min(facts.lookedUpPending, pending);
-  if (lookedUp === undefined) return { ...wait, lookedUpAbout: Math.round(pending * policy.sampleRate) };
-  return { ...wait, lookedUp, pushedOnly: pending - lookedUp };
+  const lookedUpAbout = lookedUp === undefined ? Math.round(pending * policy.sampleRate) : undefined;
+  // Only receipts smsq looks up wait for a worker: a pushed report is taken by the server (POST
+  // /reports) or by whatever pulls them, not by a look-up.
+  const held = (lookedUp ?? lookedUpAbout ?? 0) > 0 ? lookupsHold(facts) : undefined;
+  const hold = held ? { lookupsHeld: held } : {};
+  if (lookedUpAbout !== undefined) return { ...wait, lookedUpAbout, ...hold };
+  return { ...wait, lookedUp: lookedUp as number, pushedOnly: pending - (lookedUp as number), ...hold };
 }
 
 /** Whether quiet hours hold marketing now, as the workers have them (the local setting when none said). */
@@ -374,21 +435,51 @@ export function waitText(wait: SendWait, sendId?: string): string {
     case 'worker-setup-fault':
       return setupWaitText(wait);
     case 'throttled':
-      if (!wait.times) return `throttled by Dysmsapi: every worker waits until ${formatTime(wait.until)}`;
-      return (
-        `throttled by Dysmsapi ${wait.times} time${wait.times === 1 ? '' : 's'} in the last minute, every worker pausing after each (the latest until ${formatTime(wait.until)}): ` +
-        "if it goes on, the account's cap is below SMS_QPS: lower SMS_QPS or have the cap raised"
-      );
+      return throttledWaitText(wait);
     case 'receipts':
       return receiptsWaitText(wait);
   }
 }
 
+const LOOKUP_ACTION = 'QuerySendDetails';
+
+/**
+ * Throttling in words, with the fix that fits the calls throttled: receipt look-ups share the
+ * account's cap with sends (SMS_QPS paces both), and another client of the same AccessKey takes
+ * its share of the cap unseen, so "lower SMS_QPS" alone was advice for one case of three.
+ */
+function throttledWaitText(wait: Extract<SendWait, { reason: 'throttled' }>): string {
+  const actions = wait.actions ?? [];
+  const of = actions.length ? ` (${actions.join(', ')})` : '';
+  if (!wait.times) return `throttled by Dysmsapi${of}: every worker waits until ${formatTime(wait.until)}`;
+  const lookups = actions.includes(LOOKUP_ACTION);
+  const fix =
+    lookups && actions.length === 1
+      ? `the throttled calls are receipt look-ups (${LOOKUP_ACTION}), which share the account's cap with sends (SMS_QPS paces both), as does any other client calling with the same AccessKey: ` +
+        'if it goes on, lower SMS_QPS, look fewer up (SMSQ_RECEIPT_LOOKUPS), or have the cap raised'
+      : `if it goes on, the account's cap is below SMS_QPS${lookups ? ` (receipt look-ups, ${LOOKUP_ACTION}, share it with sends)` : ''}, ` +
+        'or another client calling with the same AccessKey takes part of it: lower SMS_QPS or have the cap raised';
+  return `throttled by Dysmsapi ${wait.times} time${wait.times === 1 ? '' : 's'} in the last minute${of}, every worker pausing after each (the latest until ${formatTime(wait.until)}): ${fix}`;
+}
+
 /**
  * How the receipts of a send past the API come, in words: looked up, or waited for from a pushed
- * report only (out of the sample, or not looked up at all) until they expire.
+ * report only (out of the sample, or not looked up at all) until they expire; and, first, what
+ * keeps the workers from looking them up now, when something does.
  */
 function receiptsWaitText(wait: Extract<SendWait, { reason: 'receipts' }>): string {
+  const held = wait.lookupsHeld;
+  if (!held) return receiptsComeText(wait);
+  return `no receipt is looked up (QuerySendDetails) now: ${lookupsHoldText(held)}. Meanwhile ${receiptsComeText(wait)}`;
+}
+
+/** What holds the look-ups, in words: the wait's own, but for no worker, whose own speaks of sending. */
+function lookupsHoldText(held: LookupsHold): string {
+  if (held.reason === 'no-worker') return `no worker serves its SMSQ_PREFIX: ${NO_WORKER_MEANS}; start one: smsq worker`;
+  return waitText(held);
+}
+
+function receiptsComeText(wait: Extract<SendWait, { reason: 'receipts' }>): string {
   const who = `${wait.pending} recipient${wait.pending === 1 ? '' : 's'}`;
   const setting = `SMSQ_RECEIPT_LOOKUPS ${wait.lookups}`;
   const at = formatTime(wait.until);

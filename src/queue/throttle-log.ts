@@ -3,9 +3,12 @@
  * throttling between the pauses too: each pause lasts about a second, and a send throttled again
  * and again looked like a send that moves whenever it was asked outside one.
  *
- * A sorted set (keys.throttles()): one member per throttle answer, scored with when the pause it
- * caused ends (ms, the worker's clock); entries older than {@link THROTTLE_LOG_WINDOW_MS} are
- * trimmed by each write, and the key expires when throttling stops.
+ * A sorted set (keys.throttles()): one member per throttle answer, `<until>:<action>:<random>`
+ * (the Dysmsapi action throttled: SendSms, SendBatchSms, QuerySendDetails; an earlier version's
+ * `<until>:<random>` names none), scored with when the pause it caused ends (ms, the worker's
+ * clock); entries older than {@link THROTTLE_LOG_WINDOW_MS} are trimmed by each write, and the key
+ * expires when throttling stops. The action is kept because the fix depends on it: look-ups
+ * throttled share the account's cap with sends, and lowering SMS_QPS alone is not all it says.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
@@ -16,19 +19,19 @@ import type { Keys } from './keys.js';
 export const THROTTLE_LOG_WINDOW_MS = 60_000;
 
 export interface ThrottleLog {
-  /** A throttle answer that paused every worker for `pauseMs`. */
-  record(pauseMs: number): Promise<void>;
+  /** A throttle answer to a call of `action` (a Dysmsapi action name) that paused every worker for `pauseMs`. */
+  record(pauseMs: number, action: string): Promise<void>;
 }
 
 export function createThrottleLog(deps: { redis: RedisConnection; keys: Keys; clock: Clock }): ThrottleLog {
   const key = deps.keys.throttles();
   return {
-    async record(pauseMs) {
+    async record(pauseMs, action) {
       const now = deps.clock.now();
       const until = now + pauseMs;
       await deps.redis
         .multi()
-        .zadd(key, until, `${until}:${randomBytes(4).toString('hex')}`)
+        .zadd(key, until, `${until}:${action}:${randomBytes(4).toString('hex')}`)
         .zremrangebyscore(key, '-inf', now - THROTTLE_LOG_WINDOW_MS)
         .pexpire(key, THROTTLE_LOG_WINDOW_MS + pauseMs)
         .exec();
@@ -36,8 +39,19 @@ export function createThrottleLog(deps: { redis: RedisConnection; keys: Keys; cl
   };
 }
 
-/** What the log says at `now`: how many throttle answers in the last minute, and when the latest pause ends. */
-export interface RecentThrottles {
-  times: number;
-  lastUntil: number;
+/** How many of the latest throttle answers are read for the actions they name: status is asked every second by a watch. */
+export const THROTTLE_ACTIONS_READ = 100;
+
+/**
+ * The Dysmsapi actions named by throttle log members (the latest answers, as read), most throttled
+ * first; a member of an earlier version, which names none, is left out.
+ */
+export function throttledActions(members: readonly string[]): string[] {
+  const times = new Map<string, number>();
+  for (const member of members) {
+    const parts = member.split(':');
+    if (parts.length !== 3 || !parts[1]) continue;
+    times.set(parts[1], (times.get(parts[1]) ?? 0) + 1);
+  }
+  return [...times].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([action]) => action);
 }

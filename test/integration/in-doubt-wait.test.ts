@@ -35,7 +35,7 @@ describe('status of a send in doubt', () => {
     expect(s.wait).toMatchObject({ reason: 'in-doubt', recipients: 2 });
     expect(waitText(s.wait!)).toMatch(/^2 recipients in doubt: their calls timed out or failed in transit.*looked up \(QuerySendDetails\) before anything is resent/);
     // A throttle answer in the last minute (as a worker logs it) does not take the blame.
-    await createThrottleLog({ redis: h.redis, keys: createKeys(h.prefix), clock: systemClock }).record(500);
+    await createThrottleLog({ redis: h.redis, keys: createKeys(h.prefix), clock: systemClock }).record(500, 'SendSms');
     await new Promise((r) => setTimeout(r, 600));
     const again = await h.producer.getStatus(res.sendId);
     expect(again.counts.unknown).toBe(2);

@@ -117,6 +117,7 @@ describe('sendWait', () => {
     // Nothing queued: no claim of it waits on the hold.
     expect(sendWait(status({ kind: 'notification' }, { sending: 1 }), facts({ durabilityHolds }))).toBeUndefined();
     expect(sendWait(status({ kind: 'notification' }, { accepted: 1 }), facts({ durabilityHolds }))).toMatchObject({ reason: 'receipts' });
+    expect(sendWait(status({ kind: 'notification' }, { accepted: 1 }), facts({ durabilityHolds }))).not.toHaveProperty('lookupsHeld');
     expect(sendWait(status({ state: 'paused' }, { queued: 1 }), facts({ durabilityHolds }))).toMatchObject({ reason: 'paused' });
   });
 
@@ -177,7 +178,7 @@ describe('sendWait', () => {
     const wait = sendWait(status({ kind: 'notification' }, { queued: 2000 }), facts({ now, recentThrottles }));
     expect(wait).toEqual({ reason: 'throttled', until: now - 400, times: 37 });
     expect(waitText(wait!)).toBe(
-      "throttled by Dysmsapi 37 times in the last minute, every worker pausing after each (the latest until 2026-12-04 09:59:59 +08:00): if it goes on, the account's cap is below SMS_QPS: lower SMS_QPS or have the cap raised",
+      "throttled by Dysmsapi 37 times in the last minute, every worker pausing after each (the latest until 2026-12-04 09:59:59 +08:00): if it goes on, the account's cap is below SMS_QPS, or another client calling with the same AccessKey takes part of it: lower SMS_QPS or have the cap raised",
     );
     // Inside a pause, the pause's end with the count.
     expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ now, recentThrottles, throttledUntil: now + 600 }))).toEqual({ reason: 'throttled', until: now + 600, times: 37 });
@@ -185,6 +186,48 @@ describe('sendWait', () => {
     expect(sendWait(status({}, { queued: 1 }), facts({ now: at('2026-12-04T07:42:22'), recentThrottles }))).toMatchObject({ reason: 'quiet-hours' });
     // Nothing left to send: throttling is not its reason.
     expect(sendWait(status({ kind: 'notification' }, { accepted: 1 }), facts({ now, recentThrottles }))).toMatchObject({ reason: 'receipts' });
+  });
+
+  it('names marketing quiet hours before a throttle pause: the campaign is held by them, not by the throttling of other calls (it said "lower SMS_QPS")', () => {
+    // China night, inside the default quiet hours (21:00-08:00), the account throttled meanwhile.
+    const night = at('2026-12-04T07:42:22');
+    const throttled = { now: night, throttledUntil: night + 800, recentThrottles: { times: 37, lastUntil: night + 800 } };
+    expect(sendWait(status({}, { queued: 5000 }), facts(throttled))).toEqual({ reason: 'quiet-hours', until: at('2026-12-04T08:00:00') });
+    // And when the workers disagree on the quiet hours, that first too.
+    expect(sendWait(status({}, { queued: 5000 }), facts({ ...throttled, workerQuietHours: [DEFAULT_QUIET_HOURS, undefined] }))).toMatchObject({ reason: 'quiet-hours-disagree' });
+    // Other kinds are not held by quiet hours: the throttling is theirs.
+    expect(sendWait(status({ kind: 'notification' }, { queued: 5000 }), facts(throttled))).toMatchObject({ reason: 'throttled', until: night + 800, times: 37 });
+    // What waits for an operator still comes first: it holds the campaign after the quiet hours too.
+    expect(sendWait(status({}, { queued: 5000 }), facts({ ...throttled, accountBlock: { code: 'isv.AMOUNT_NOT_ENOUGH', message: '', since: night } }))).toMatchObject({ reason: 'account-blocked' });
+  });
+
+  it('names the actions throttled, and the fix that fits them: look-ups share the cap with sends, another client of the AccessKey may take part of it', () => {
+    const now = at('2026-12-04T10:00:00');
+    const throttledBy = (actions?: string[]) => {
+      const wait = sendWait(status({ kind: 'notification' }, { queued: 20 }), facts({ now, recentThrottles: { times: 12, lastUntil: now - 400, ...(actions ? { actions } : {}) } }));
+      return { wait, text: waitText(wait!) };
+    };
+    const lookups = throttledBy(['QuerySendDetails']);
+    expect(lookups.wait).toEqual({ reason: 'throttled', until: now - 400, times: 12, actions: ['QuerySendDetails'] });
+    expect(lookups.text).toBe(
+      'throttled by Dysmsapi 12 times in the last minute (QuerySendDetails), every worker pausing after each (the latest until 2026-12-04 09:59:59 +08:00): ' +
+        "the throttled calls are receipt look-ups (QuerySendDetails), which share the account's cap with sends (SMS_QPS paces both), as does any other client calling with the same AccessKey: " +
+        'if it goes on, lower SMS_QPS, look fewer up (SMSQ_RECEIPT_LOOKUPS), or have the cap raised',
+    );
+    const sends = throttledBy(['SendBatchSms']);
+    expect(sends.text).toBe(
+      'throttled by Dysmsapi 12 times in the last minute (SendBatchSms), every worker pausing after each (the latest until 2026-12-04 09:59:59 +08:00): ' +
+        "if it goes on, the account's cap is below SMS_QPS, or another client calling with the same AccessKey takes part of it: lower SMS_QPS or have the cap raised",
+    );
+    expect(throttledBy(['SendSms', 'QuerySendDetails']).text).toMatch(
+      /\(SendSms, QuerySendDetails\), every worker .*: if it goes on, the account's cap is below SMS_QPS \(receipt look-ups, QuerySendDetails, share it with sends\), or another client calling with the same AccessKey takes part of it: lower SMS_QPS/,
+    );
+    // A log of an earlier version names no action: the general fix, as before.
+    expect(throttledBy().wait).not.toHaveProperty('actions');
+    // Inside a pause, the actions too.
+    expect(waitText(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ now, throttledUntil: now + 600, recentThrottles: { times: 1, lastUntil: now + 600, actions: ['QuerySendDetails'] } }))!)).toMatch(
+      /^throttled by Dysmsapi 1 time in the last minute \(QuerySendDetails\), .*the throttled calls are receipt look-ups/,
+    );
   });
 
   it('names recipients in doubt and their look-ups, not throttling of the last minute, when nothing is left queued', () => {
@@ -264,6 +307,42 @@ describe('sendWait', () => {
       expect(sendWait(sent('marketing', 2), facts({ lookedUpPending: 5 }))).toMatchObject({ lookedUp: 2, pushedOnly: 0 });
     });
 
+    it('names what keeps the workers from looking them up: no worker, an account block, every worker backing off, a throttle pause (it said "looked up" with no worker running)', () => {
+      const held = (over: Partial<WaitFacts>) => sendWait(sent('notification', 150), facts(over));
+      const noWorker = held({ workers: 0 });
+      expect(noWorker).toEqual({ reason: 'receipts', pending: 150, until, lookups: 'notification=all', lookedUp: 150, pushedOnly: 0, lookupsHeld: { reason: 'no-worker' } });
+      expect(waitText(noWorker!)).toBe(
+        'no receipt is looked up (QuerySendDetails) now: no worker serves its SMSQ_PREFIX: none is connected to its queue or beat in the last 3 s; start one: smsq worker. ' +
+          'Meanwhile waiting for receipts of 150 recipients, looked up (QuerySendDetails; SMSQ_RECEIPT_LOOKUPS notification=all), at the latest until 2026-12-07 07:41:00 +08:00',
+      );
+      const since = at('2026-12-04T07:30:00');
+      const blocked = held({ workers: 0, accountBlock: { code: 'isv.AMOUNT_NOT_ENOUGH', message: 'balance', since } });
+      expect(blocked).toMatchObject({ lookupsHeld: { reason: 'account-blocked', code: 'isv.AMOUNT_NOT_ENOUGH', since } });
+      expect(waitText(blocked!)).toMatch(/^no receipt is looked up \(QuerySendDetails\) now: account blocked since .*then smsq resume\. Meanwhile waiting for receipts of 150 recipients, looked up/);
+      const endpointBackoffs = { workerIds: ['w1'], until: at('2026-12-04T07:42:30'), fault: 'ConnectionRefused', endpoint: '127.0.0.1:8399', others: [] };
+      expect(held({ workers: 1, endpointBackoffs })).toMatchObject({ lookupsHeld: { reason: 'endpoint-unreachable', workers: 1, fault: 'ConnectionRefused', endpoint: '127.0.0.1:8399' } });
+      expect(held({ workers: 1, endpointBackoffs: { ...endpointBackoffs, fault: 'RequestNotBuilt.Setup', endpoint: '' } })).toMatchObject({ lookupsHeld: { reason: 'worker-setup-fault' } });
+      const now = at('2026-12-04T07:42:22');
+      expect(held({ workers: 1, throttledUntil: now + 600 })).toMatchObject({ lookupsHeld: { reason: 'throttled', until: now + 600 } });
+      // What holds none of them: a durability hold (it holds send claims, not look-ups), throttle answers between pauses, a running worker.
+      expect(held({ workers: 1, durabilityHolds: { workers: 1, refusals: ['r'] } })).not.toHaveProperty('lookupsHeld');
+      expect(held({ workers: 1, recentThrottles: { times: 5, lastUntil: now - 100 } })).not.toHaveProperty('lookupsHeld');
+      expect(held({ workers: 1 })).not.toHaveProperty('lookupsHeld');
+      expect(held({})).not.toHaveProperty('lookupsHeld');
+    });
+
+    it('says no hold of receipts awaited from pushed reports only: those need no worker; the sampled ones of a send too large are held', () => {
+      const outOfSample = sendWait(sent('marketing', 2), facts({ lookedUpPending: 0, workers: 0 }));
+      expect(outOfSample).toEqual({ reason: 'receipts', pending: 2, until, lookups: 'marketing=sample:0.05', lookedUp: 0, pushedOnly: 2 });
+      expect(waitText(outOfSample!)).toMatch(/^waiting for receipts of 2 recipients, not looked up/);
+      expect(sendWait(sent('marketing', 7), facts({ ...lookups({ mode: 'none', sampleRate: 0 }), workers: 0 }))).not.toHaveProperty('lookupsHeld');
+      // Some in the sample: held.
+      expect(sendWait(sent('marketing', 40), facts({ lookedUpPending: 3, workers: 0 }))).toMatchObject({ lookedUp: 3, pushedOnly: 37, lookupsHeld: { reason: 'no-worker' } });
+      const large = sendWait(sent('marketing', 95_000), facts({ workers: 0 }));
+      expect(large).toMatchObject({ lookedUpAbout: 4750, lookupsHeld: { reason: 'no-worker' } });
+      expect(waitText(large!)).toMatch(/^no receipt is looked up \(QuerySendDetails\) now: no worker serves .*Meanwhile waiting for receipts of 95000 recipients: at most about 4750 looked up/);
+    });
+
     it('a sample not counted (a send too large): the share it looks up at most, said as an estimate', () => {
       const wait = sendWait(sent('marketing', 95_000), facts());
       expect(wait).toEqual({ reason: 'receipts', pending: 95_000, until, lookups: 'marketing=sample:0.05', lookedUpAbout: 4750 });
@@ -281,7 +360,7 @@ describe('sendWait', () => {
 });
 
 describe('job-failed', () => {
-  it('names chunks a job BullMQ failed left unsent, or with no job at all, after a block or a throttle pause and before quiet hours and no-worker', () => {
+  it('names chunks a job BullMQ failed left unsent, or with no job at all, after a block and before a throttle pause, quiet hours and no-worker', () => {
     const failed = { chunks: 1, recipients: 400, jobId: 's.sabc.3.a1', failedReason: 'job stalled more than allowable limit' };
     const stranded = { failed, missing: { chunks: 2, recipients: 2 } };
     const queued = status({ kind: 'marketing' }, { queued: 400 });
@@ -289,7 +368,9 @@ describe('job-failed', () => {
     expect(wait).toEqual({ reason: 'job-failed', ...failed });
     expect(waitText(wait!)).toMatch(/^400 recipients in 1 chunk left unsent by a job BullMQ failed without smsq recording it \(s\.sabc\.3\.a1: job stalled more than allowable limit\): no job will send them\. The repair sweep looks them up \(QuerySendDetails\) before anything is resent/);
     const now = at('2026-12-04T07:42:22');
-    expect(sendWait(queued, facts({ stranded, throttledUntil: now + 1000 }))).toMatchObject({ reason: 'throttled' });
+    // A pause of a second holds nothing of chunks no job will take: said after them.
+    expect(sendWait(queued, facts({ stranded, throttledUntil: now + 1000 }))).toMatchObject({ reason: 'job-failed' });
+    expect(sendWait(queued, facts({ stranded, accountBlock: { code: 'isv.AMOUNT_NOT_ENOUGH', message: '', since: now } }))).toMatchObject({ reason: 'account-blocked' });
     expect(sendWait(queued, facts())).toMatchObject({ reason: 'quiet-hours' });
     expect(sendWait(status({ state: 'paused' }, { queued: 1 }), facts({ stranded }))).toMatchObject({ reason: 'paused' });
     // With no job at all (removed, or lost): said as such.
@@ -300,7 +381,7 @@ describe('job-failed', () => {
 });
 
 describe('worker-lost', () => {
-  it('names chunks whose worker stopped mid-call, after a block or a throttle pause and before quiet hours and no-worker', () => {
+  it('names chunks whose worker stopped mid-call, after a block and before a throttle pause, quiet hours and no-worker', () => {
     const lostCalls = { chunks: 2, recipients: 1500 };
     const sending = status({}, { queued: 10, sending: 1500 });
     const wait = sendWait(sending, facts({ lostCalls, workers: 2 }));
@@ -312,7 +393,9 @@ describe('worker-lost', () => {
     expect(alone).toEqual({ reason: 'worker-lost', chunks: 1, recipients: 1, checkEveryMs: 30_000, noWorker: true });
     expect(waitText(alone!)).toMatch(/^the worker calling 1 recipient in 1 chunk stopped mid-call \(its job's lock lapsed\), and no worker runs to take the job back: start one \(smsq worker\)/);
     const now = at('2026-12-04T07:42:22');
-    expect(sendWait(sending, facts({ lostCalls, throttledUntil: now + 1000 }))).toMatchObject({ reason: 'throttled' });
+    // Taken back within 30 s: longer than a throttle pause of a second, said first.
+    expect(sendWait(sending, facts({ lostCalls, throttledUntil: now + 1000 }))).toMatchObject({ reason: 'worker-lost' });
+    expect(sendWait(status({ kind: 'notification' }, { queued: 10 }), facts({ throttledUntil: now + 1000 }))).toMatchObject({ reason: 'throttled' });
     // Without lost calls, quiet hours hold its queued chunks as before.
     expect(sendWait(sending, facts())).toMatchObject({ reason: 'quiet-hours' });
     expect(sendWait(status({ state: 'paused' }, { sending: 1 }), facts({ lostCalls }))).toMatchObject({ reason: 'paused' });
