@@ -26,6 +26,7 @@ import { createRedisConnection } from '../../src/queue/connection.js';
 import { sendNotification, withProducerOn } from '../support/producer-session.js';
 import { createProducerConnection } from '../support/redis.js';
 import { startReplicatedPrimary, startSentinelDeployment, type RedisNode, type ReplicatedPrimary, type SentinelDeployment } from '../support/redis-topology.js';
+import { sendUntilAcknowledged } from '../support/sentinel-failover.js';
 import { waitFor } from '../support/wait.js';
 
 const PREFIX = '{minority-first}';
@@ -120,28 +121,10 @@ describe('SMSQ_DURABILITY_REPLICAS=all: the first sentinel listed names the old 
       // replicas are counted again: a majority names Y.
       await d.replica.kill();
       const changedAt = Date.now();
-      const outcomes: { startedAt: number; code?: string }[] = [];
-      await waitFor(
-        async () => {
-          const startedAt = Date.now();
-          const code = await sendNotification(producer, String(13760000001 + outcomes.length)).then(
-            () => undefined,
-            // The reason, without the send's id: one line per kind of refusal.
-            (err: unknown) => `${(err as { code?: string }).code ?? ''} (${(err as Error).message.replace(/^.*could not be made durable: ([^;]*);.*$/s, '$1')})`,
-          );
-          outcomes.push({ startedAt, code });
-          if (code) await new Promise((r) => setTimeout(r, 100));
-          return code === undefined;
-        },
-        'a send acknowledged again after a majority of the sentinels named Y',
-        15_000,
-        0,
-      ).catch((err: unknown) => {
-        console.log(`minority first: ${outcomes.length} sends since, refused with ${[...new Set(outcomes.map((o) => o.code))].join(', ')}; the sentinels name ports ${d.primary.port} (X), ${y.port} (Y)`);
-        throw err;
-      });
-      const acknowledgedAfter = (outcomes.at(-1)?.startedAt ?? Date.now()) - changedAt;
-      console.log(`minority first: acknowledged again ${acknowledgedAfter} ms after X lost its replica, ${outcomes.length - 1} send(s) refused before (${[...new Set(outcomes.map((o) => o.code ?? 'acknowledged'))].join(', ')})`);
+      const { refusals, acknowledgedAt } = await sendUntilAcknowledged(producer, 13760000001, 'a send acknowledged again after a majority of the sentinels named Y', 15_000, (refused) =>
+        `minority first: ${refused.length} sends since, refused with ${[...new Set(refused)].join(', ')}; the sentinels name ports ${d.primary.port} (X), ${y.port} (Y)`,
+      );
+      console.log(`minority first: acknowledged again ${acknowledgedAt - changedAt} ms after X lost its replica, ${refusals.length} send(s) refused before (${[...new Set(refusals)].join(', ')})`);
       // On Y: the connection is there, and holds the send.
       const client = y.admin();
       try {

@@ -67,3 +67,44 @@ export async function manualFailover(d: SentinelDeployment): Promise<void> {
     sentinel.disconnect();
   }
 }
+
+/** What {@link sendUntilAcknowledged} saw: each refusal's kind (code and reason, without the send's id), in order. */
+export interface SendsUntilAcknowledged {
+  refusals: string[];
+  /** When the send that was acknowledged began (ms since the epoch). */
+  acknowledgedAt: number;
+}
+
+/**
+ * Sends one at a time (to `firstPhone`, then the numbers after it; 100 ms apart after a refusal)
+ * until one is acknowledged, within `timeoutMs`. When none is, logs `said(refusals)` (what the
+ * deployment looked like) and throws naming `what`.
+ */
+export async function sendUntilAcknowledged(producer: Producer, firstPhone: number, what: string, timeoutMs: number, said: (refusals: string[]) => Promise<string> | string): Promise<SendsUntilAcknowledged> {
+  const refusals: string[] = [];
+  let acknowledgedAt = 0;
+  await waitFor(
+    async () => {
+      const startedAt = Date.now();
+      const refusal = await sendNotification(producer, String(firstPhone + refusals.length)).then(
+        () => undefined,
+        // The reason, without the send's id: one line per kind of refusal.
+        (err: unknown) => `${(err as { code?: string }).code ?? ''} (${(err as Error).message.replace(/^.*could not be made durable: ([^;]*);.*$/s, '$1')})`,
+      );
+      if (refusal === undefined) {
+        acknowledgedAt = startedAt;
+        return true;
+      }
+      refusals.push(refusal);
+      await new Promise((r) => setTimeout(r, 100));
+      return false;
+    },
+    what,
+    timeoutMs,
+    0,
+  ).catch(async (err: unknown) => {
+    console.log(await said(refusals));
+    throw err;
+  });
+  return { refusals, acknowledgedAt };
+}
