@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import { DroppableRedis } from '../queue/droppable-redis.js';
-import { askEachSentinel } from './sentinel-ask.js';
+import { askAllSentinels } from './sentinel-ask.js';
+import { namedElsewhere, type PrimaryNamed } from './newest-primary.js';
+import { listedSentinels } from './sentinel-majority.js';
+import { sentinelFields } from './sentinel-replicas.js';
 import { linkAddress, namesLink } from './node-address.js';
 
 /** The least time between two questions to the sentinels for one connection (ms). */
@@ -12,10 +15,10 @@ const asking = new WeakSet<Redis>();
 
 /**
  * Called when a confirmation (WAIT, WAITAOF) fell short on `redis`: on a connection found through
- * Sentinel, asks a sentinel which primary it names now (`SENTINEL GET-MASTER-ADDR-BY-NAME`), at
- * most once every {@link PRIMARY_ASK_GAP_MS} per connection, and drops the link when it names
- * another node than the one the link is on, so that ioredis asks the sentinels again and reaches
- * the promoted primary. Resolves true when it dropped the link.
+ * Sentinel, asks every sentinel it lists at once which primary they name now, at most once every
+ * {@link PRIMARY_ASK_GAP_MS} per connection, and drops the link when their newest configuration
+ * names another node than the one the link is on (newest-primary.ts), so that ioredis asks the
+ * sentinels again and reaches the promoted primary. Resolves true when it dropped the link.
  *
  * After a manual `SENTINEL FAILOVER` (or a partition that leaves the old primary reachable), the
  * old primary stays up and writable until Sentinel converts it to a replica, some 10 s after the
@@ -24,6 +27,12 @@ const asking = new WeakSet<Redis>();
  * was acknowledged, and requests queued behind one another for 5-13 s. This only moves the
  * connection sooner: the confirmation that fell short is refused all the same, and the commands on
  * the wire at the drop fail as a lost link's do (droppable-redis.ts dropLink), never sent again.
+ *
+ * Every sentinel, not the first that answers: the first REDIS_URL lists may be on the old
+ * primary's side of a partition, naming it still (at an older epoch after a real failover, at the
+ * same one when the sentinels were split another way), and trusted alone it held the connection
+ * there, every confirmation refused, until the partition healed. Asked at once, each within the
+ * connect timeout: one after another, sentinels whose hosts are down cost one timeout each.
  */
 export async function leaveIfPrimaryMoved(redis: Redis): Promise<boolean> {
   const now = Date.now();
@@ -36,16 +45,47 @@ export async function leaveIfPrimaryMoved(redis: Redis): Promise<boolean> {
   if (!on) return false;
   if (asking.has(redis)) return false;
   asking.add(redis);
-  const asked = await askEachSentinel(redis, (client, name) => client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)).finally(() => asking.delete(redis));
-  // No sentinel answered, or none knows the name: nothing says the primary moved.
-  if (!asked || !('answer' in asked) || !Array.isArray(asked.answer) || asked.answer.length < 2) return false;
-  const [host, port] = (asked.answer as unknown[]).map(String) as [string, string];
-  // The node the link is on, or a host that does not resolve here (ioredis could not reach it either).
-  if ((await namesLink(host, port, on)) !== false) return false;
+  const answers = await askAllSentinels(redis, askPrimaryNamed).finally(() => asking.delete(redis));
+  const views: PrimaryNamed[] = [];
+  // A sentinel that did not answer, or does not know the name (GET-MASTER-ADDR-BY-NAME's nil), says nothing.
+  for (const asked of answers ?? []) {
+    if (!('answer' in asked) || !asked.answer.named) continue;
+    const { id, named, configEpoch, sentinelsKnown } = asked.answer;
+    views.push({ id, configEpoch, sentinelsKnown, namesNode: await namesLink(named[0], named[1], on) });
+  }
+  if (!namedElsewhere(listedSentinels(redis), views)) return false;
   // Only the link the question was about: one made since reached whatever the sentinels named then.
   if (redis.stream !== link || redis.status !== 'ready') return false;
   dropLink(redis);
   return true;
+}
+
+/**
+ * What one sentinel says of the connection's primary. The address is GET-MASTER-ADDR-BY-NAME's,
+ * the one ioredis follows, not SENTINEL MASTER's `ip` and `port`: the sentinel leading a failover
+ * raises the epoch once the replica it promoted answers as a primary, but moves its entry to the
+ * new address only at the failover's end (`failover_in_progress` in its flags meanwhile), while
+ * GET-MASTER-ADDR-BY-NAME names the promoted node from the raise on. Asked on one connection, in
+ * one round trip, the answers are of one moment.
+ */
+async function askPrimaryNamed(client: Redis, name: string) {
+  const [id, primary, named] = await Promise.all([
+    client.call('SENTINEL', 'MYID').then(String, () => undefined),
+    client.call('SENTINEL', 'MASTER', name),
+    client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name),
+  ]);
+  const fields = sentinelFields(primary);
+  return {
+    id,
+    named: Array.isArray(named) && named.length >= 2 ? ([String(named[0]), String(named[1])] as const) : undefined,
+    configEpoch: epochOf(fields.get('config-epoch')),
+    sentinelsKnown: Number(fields.get('num-other-sentinels') ?? 0) + 1,
+  };
+}
+
+/** A `config-epoch` field (an unsigned 64-bit number); 0, the epoch before any failover, when missing or unreadable. */
+function epochOf(field: string | undefined): bigint {
+  return field !== undefined && /^\d+$/.test(field) ? BigInt(field) : 0n;
 }
 
 const lastLeft = new WeakMap<Redis, number>();
@@ -57,10 +97,10 @@ const lastLeft = new WeakMap<Redis, number>();
  * node is counted again, and must not drop it again at once), so that ioredis asks the sentinels
  * anew. True when it dropped the link.
  *
- * Not {@link leaveIfPrimaryMoved}: it trusts the first sentinel that answers, and the first one
- * REDIS_URL lists may be on the minority side of a partition, naming this node still: the link
- * was never dropped, and every call was refused (nothing is confirmed here) until the partition
- * healed. The majority is the count's own finding. ioredis asks the sentinels for the new link
+ * Not {@link leaveIfPrimaryMoved}: the majority is the count's own finding, made on `link`, and
+ * asking the sentinels again would only say it twice (it once trusted the first sentinel to
+ * answer, which may be on the minority side of a partition, naming this node still: the link was
+ * never dropped, and every call was refused until the partition healed). ioredis asks the sentinels for the new link
  * from the one after the sentinel it found this node through (its SentinelIterator keeps its place
  * after a connect), so a reconnect does not ask the same minority sentinel first again; one that
  * lands here all the same is dropped again once the gap has passed.

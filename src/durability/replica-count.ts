@@ -30,6 +30,7 @@ import { listReplicas, sentinelFields } from './sentinel-replicas.js';
 import type { ReplicaCount } from './promotion.js';
 import type { SentinelsListed } from './sentinels-listed.js';
 import { leaveNamedElsewhere } from './primary-moved.js';
+import { listedSentinels, majorityOf, onePerSentinel, sentinelsKnown, type CountedSentinel } from './sentinel-majority.js';
 
 export type { ReplicaCount };
 
@@ -44,13 +45,9 @@ export interface ListedReplica {
 }
 
 /** One sentinel's view of the primary it monitors under the connection's name. */
-export interface SentinelView {
-  /** `SENTINEL MYID`: a sentinel listed twice (or under two addresses) is counted once. */
-  id: string | undefined;
+export interface SentinelView extends CountedSentinel {
   /** Whether the primary it names is the node the connection is on (undefined: not known). */
   namesNode: boolean | undefined;
-  /** Sentinels it knows of, itself included (`num-other-sentinels` + 1). */
-  sentinelsKnown: number;
   replicas: readonly ListedReplica[];
 }
 
@@ -71,9 +68,7 @@ export interface ReplicaCountFacts {
  */
 export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
   const views = onePerSentinel(facts.views);
-  const { listed, known } = sentinelsListed(facts);
-  const deployment = Math.max(listed, known);
-  const majority = Math.floor(deployment / 2) + 1;
+  const majority = majorityOf(facts.listed, views);
   if (views.filter((v) => v.namesNode === false).length >= majority) return { elsewhere: true };
   const naming = views.filter((v) => v.namesNode === true);
   const counted = new Set(facts.attached);
@@ -104,18 +99,12 @@ export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
  * fewer listed is warned of (sentinels-listed.ts).
  */
 export function sentinelsListed(facts: ReplicaCountFacts): SentinelsListed {
-  return { listed: facts.listed, known: Math.max(0, ...onePerSentinel(facts.views).map((v) => v.sentinelsKnown)) };
+  return { listed: facts.listed, known: sentinelsKnown(facts.views) };
 }
 
 /** Sentinel's order of promotion: a lower priority first, 0 (or unknown) never. */
 function promotable(priority: number | undefined): number {
   return priority === undefined || priority <= 0 ? Infinity : priority;
-}
-
-/** The views with one per sentinel id (a view without one kept as it is). */
-function onePerSentinel(views: readonly SentinelView[]): SentinelView[] {
-  const seen = new Set<string>();
-  return views.filter((v) => v.id === undefined || (!seen.has(v.id) && Boolean(seen.add(v.id))));
 }
 
 interface Counted {
@@ -168,9 +157,7 @@ export async function countReplicas(node: Redis): Promise<ReplicaCount> {
   }
   const before = counted.get(node);
   const previous = before && !('elsewhere' in before.count) ? before.count.count : undefined;
-  // Each sentinel once: one listed twice in REDIS_URL raised the majority past the sentinels there are.
-  const listed = new Set((node.options.sentinels ?? []).map((s) => `${s.host ?? 'localhost'}:${s.port ?? 26379}`)).size;
-  const facts = { listed, views, attached, previous };
+  const facts = { listed: listedSentinels(node), views, attached, previous };
   const count: ReplicaCount = { ...replicasToConfirm(facts), sentinels: sentinelsListed(facts) };
   // Kept only for the link it was made on, and not over a count begun after it.
   if (node.stream === link && (before === undefined || before.sequence < sequence)) counted.set(node, { count, link, sequence });
