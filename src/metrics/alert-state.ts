@@ -1,6 +1,7 @@
 /**
  * What an operator must act on, read from Redis at scrape time for `/metrics` (and the alert
- * rules in ops/prometheus): an account block, sends auto-paused, sends withdrawn at enqueue and
+ * rules in ops/prometheus): an account block, sends auto-paused, sends paused and for how long
+ * (src/metrics/paused-sends.ts), sends withdrawn at enqueue and
  * held, the oldest attempt whose outcome is still unknown, the workers' heartbeats and clock skews, the workers
  * held for durability, the live workers and those backing off from a fault of their own, and the
  * pushed reports set aside. The pure parts (`parseAccountBlock`,
@@ -15,6 +16,7 @@ import { WORKER_SETTINGS_TTL_MS } from '../queue/worker-settings.js';
 import { isWithdrawn, WITHDRAWAL_OUTCOMES, type WithdrawalOutcome } from '../queue/withdrawal.js';
 import { FIELD_SEP, metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
 import { parseClockSkews } from './clock-skews.js';
+import { readPausedSends, type PausedSends } from './paused-sends.js';
 
 /** Heartbeats older than this are not exported: a worker gone for an hour drops out of the series. */
 export const WORKER_SERIES_HORIZON_MS = 3600_000;
@@ -28,6 +30,8 @@ export interface AlertState {
   accountBlock: { code: string; sinceMs: number } | undefined;
   /** Sends paused by auto-pause and not yet resumed or cancelled. */
   autoPausedSends: number;
+  /** Sends paused by an operator or auto-pause and left so, and since when the longest-paused one is (src/metrics/paused-sends.ts). */
+  pausedSends: PausedSends;
   /** Sends withdrawn at enqueue (not confirmed durable) and still held: no retry took them back, nor the repair sweep cancelled them yet. */
   withdrawnSends: number;
   /** Withdrawals at enqueue so far, by outcome (src/queue/withdrawal.ts), every outcome present. */
@@ -208,6 +212,7 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
   return {
     accountBlock: parseAccountBlock(account),
     autoPausedSends,
+    pausedSends: await readPausedSends(redis, records, keys.autoPaused),
     withdrawnSends: await countWithdrawn(redis, keys.withdrawn, records.send, withdrawn),
     withdrawals: parseWithdrawals(withdrawals),
     oldestUnknownSinceMs: await oldestUnknown(redis, keys.unknownOutcomes, records.chunk),

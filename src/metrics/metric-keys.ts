@@ -24,7 +24,7 @@ import { createKeys } from '../queue/keys.js';
  * Hash `clock-skew`: `<worker id>` → the worker's last measure of its clock against Redis's, as
  * JSON (src/metrics/clock-skews.ts); written by each worker at start and every 20 s.
  * Sorted set `withdrawn`: send ids withdrawn at enqueue and held, scored with when (ms), and hash
- * `withdrawals`: withdrawals by outcome (src/queue/withdrawal.ts). Both written by set-control-4.lua
+ * `withdrawals`: withdrawals by outcome (src/queue/withdrawal.ts). Both written by set-control-5.lua
  * with the move itself, so their keys are src/queue/keys.ts's; `/metrics` drops the sends it finds
  * no longer held.
  * The account block and the refused pushed reports are read from their own keys (src/queue/keys.ts).

@@ -47,6 +47,8 @@ export const METRIC_NAMES = Object.freeze({
   reconcileSettle: 'smsq_reconcile_settle_seconds',
   accountBlocked: 'smsq_account_blocked',
   autoPausedSends: 'smsq_sends_auto_paused',
+  pausedSends: 'smsq_sends_paused',
+  pausedOldestAge: 'smsq_sends_paused_oldest_age_seconds',
   withdrawnSends: 'smsq_sends_withdrawn',
   withdrawals: 'smsq_send_withdrawals_total',
   unknownOldestAge: 'smsq_unknown_outcome_oldest_age_seconds',
@@ -132,6 +134,16 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   if (alerts.accountBlock) blocked.set({ code: alerts.accountBlock.code }, 1);
   else blocked.set(0);
   new Gauge({ name: N.autoPausedSends, help: 'Sends paused by auto-pause (too many failed chunks) and not yet resumed or cancelled.', registers }).set(alerts.autoPausedSends);
+  new Gauge({
+    name: N.pausedSends,
+    help: 'Sends paused (by an operator or by auto-pause) and not yet resumed, cancelled or ended; their recipients wait queued, and the repair sweep cancels a send still paused at the end of its retention. Withdrawn sends are not counted (smsq_sends_withdrawn). `smsq sends --state paused` lists them.',
+    registers,
+  }).set(alerts.pausedSends.count);
+  new Gauge({
+    name: N.pausedOldestAge,
+    help: 'Seconds since the longest-paused of the sends smsq_sends_paused counts was paused; 0 when none.',
+    registers,
+  }).set(alerts.pausedSends.oldestSinceMs === undefined ? 0 : Math.max(0, nowMs - alerts.pausedSends.oldestSinceMs) / 1000);
   new Gauge({
     name: N.withdrawnSends,
     help: 'Sends withdrawn at enqueue and still held: their writes were not confirmed durable (SMSQ_DURABILITY), the request was refused SMSQ_NOT_DURABLE, and no retry under its idempotency key took them back yet; the repair sweep cancels them after SMSQ_REPAIR_ENQUEUE_GRACE_MS.',

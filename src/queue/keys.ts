@@ -97,12 +97,18 @@ export interface Keys {
   durabilityFence(): string;
   /**
    * Sends withdrawn at enqueue and held for a retry (sorted set: sendId scored by when it was
-   * withdrawn, ms), written by set-control-4.lua with each withdrawal and its end; read by
+   * withdrawn, ms), written by set-control-5.lua with each withdrawal and its end; read by
    * `/metrics` (`smsq_sends_withdrawn`), which drops those no longer held.
    */
   withdrawnSends(): string;
-  /** Withdrawals at enqueue and how held ones ended, counted by set-control-4.lua (hash: outcome → count; withdrawal.ts). */
+  /** Withdrawals at enqueue and how held ones ended, counted by set-control-5.lua (hash: outcome → count; withdrawal.ts). */
   withdrawals(): string;
+  /**
+   * Sends paused by an operator (sorted set: sendId scored by when it was paused, ms), written by
+   * set-control-5.lua with each pause and each move out of it; read by `/metrics`
+   * (`smsq_sends_paused`, src/metrics/paused-sends.ts), which drops the sends it finds ended or gone.
+   */
+  pausedSends(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -146,5 +152,6 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     durabilityFence: () => `${prefix}:durability-fence`,
     withdrawnSends: () => `${prefix}:metrics:withdrawn`,
     withdrawals: () => `${prefix}:metrics:withdrawals`,
+    pausedSends: () => `${prefix}:metrics:paused`,
   };
 }

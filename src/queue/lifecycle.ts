@@ -149,7 +149,7 @@ export function isSendEnded(state: SendState): boolean {
  * The states of a send every recipient of which was sent (or ended without a call): a cancel or a
  * pause has nothing left to stop, and is refused (SMSQ_SEND_ALREADY_SENT) rather than recorded as
  * if nothing had gone out, or answered as if the send were held. The table has no cancel or pause
- * from them, so set-control-4.lua refuses it in the same script that would move the send: a send
+ * from them, so set-control-5.lua refuses it in the same script that would move the send: a send
  * going `sent` while a cancel runs is one or the other.
  */
 export const SENT_IN_FULL: readonly SendState[] = ['sent', 'completed'];
@@ -192,7 +192,7 @@ const SEND_TRANSITIONS = [
   { trigger: 'pause', from: ['enqueuing', 'active', 'paused'], to: 'paused', records: CONTROL, by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued. One sent or completed is refused (SMSQ_SEND_ALREADY_SENT): nothing is left to hold' },
   { trigger: 'auto-pause', from: ['enqueuing', 'active'], to: 'paused', records: CONTROL, by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed (a campaign still streaming in included)' },
   { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: CONTROL, by: [...OPERATOR, 'producers/enqueue-withdrawal.ts'], when: 'an operator resumes it, or a retry of its request (same idempotency key and body) takes back a withdrawn send once it is confirmed durable' },
-  { trigger: 'resume-enqueuing', from: ['paused'], to: 'enqueuing', records: CONTROL, by: ['src/queue/lua/set-control-4.lua'], when: 'an operator resumes it before its enqueue finished' },
+  { trigger: 'resume-enqueuing', from: ['paused'], to: 'enqueuing', records: CONTROL, by: ['src/queue/lua/set-control-5.lua'], when: 'an operator resumes it before its enqueue finished' },
   { trigger: 'all-sent', from: ['active', 'paused'], to: 'sent', records: STAMPED, by: SETTLE, when: 'its last unsent recipient moved past the API (in the transition that moved it, transition-7.lua, or at the settle after a chunk ended without a call), and its deadline, if passed, expired none unsent (`deadlineExpired` 0; recipients expired after their call, as unknown or at the end of their receipt window, do not count)' },
   { trigger: 'complete', from: ['active', 'paused', 'sent'], to: 'completed', records: STAMPED, by: SETTLE, when: 'every recipient is final (a receipt, or the receipt window ended)' },
   { trigger: 'deadline', from: ['active', 'paused'], to: 'expired', records: ['code', ...STAMPED], code: 'SMSQ_DEADLINE', by: SETTLE, when: 'nothing is left to send and its deadline expired recipients never sent (`deadlineExpired` above 0; a send written by the version before, without it: its `expired` count): whichever chunk ends last, a claim that expired it (the settle after it) or one an answer, look-up or report moved past the API (transition-7.lua, by the same rule)' },
@@ -209,7 +209,7 @@ export type SendTrigger = (typeof SEND_TRANSITIONS)[number]['trigger'];
 /** The triggers an operator fires (`smsq campaign pause|resume|cancel`, the producer API). */
 export type SendControlTrigger = Extract<SendTrigger, 'pause' | 'resume' | 'cancel'>;
 /**
- * The moves of a send's control (set-control-4.lua): an operator's, the withdrawal of an
+ * The moves of a send's control (set-control-5.lua): an operator's, the withdrawal of an
  * enqueue not confirmed durable (withdrawal.ts) and its end, and the repair sweep's end of a send
  * paused up to its retention.
  */

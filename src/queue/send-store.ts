@@ -390,7 +390,7 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     settle: luaScript(redis, 'settle-send-3'),
     markAnnounced: luaScript(redis, 'mark-announced-1'),
     fail: luaScript(redis, 'fail-send-2'),
-    setControl: luaScript(redis, 'set-control-4'),
+    setControl: luaScript(redis, 'set-control-5'),
     compact: luaScript(redis, 'compact-send'),
   };
   return {
@@ -528,6 +528,7 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
         keys.events(),
         keys.withdrawnSends(),
         keys.withdrawals(),
+        keys.pausedSends(),
         trigger,
         reason,
         clock.now(),

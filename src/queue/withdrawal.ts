@@ -6,7 +6,7 @@
  * as queued and never sent. The repair sweep cancels a send no retry took back
  * (orphan-rules.ts `decideWithdrawn`), so that a caller who gave up is not sent it minutes later.
  *
- * The reason is the mark: set-control-4.lua moves a send on it only while its `controlReason` is
+ * The reason is the mark: set-control-5.lua moves a send on it only while its `controlReason` is
  * still exactly this, so an operator's pause or resume since (which records its own) takes it over.
  * The same script keeps what `/metrics` says of withdrawals (src/metrics/alert-state.ts): the index
  * of sends held ({@link WITHDRAWN_INDEX_KEEP}) and the counter of {@link WITHDRAWAL_OUTCOMES}.

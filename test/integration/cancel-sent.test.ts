@@ -6,7 +6,7 @@
  * (`producer.cancel()`, `smsq campaign cancel`, `POST /v1/sends/{id}/cancel` and the campaigns
  * page's button), with SMSQ_SEND_ALREADY_SENT (REST 409, CLI exit 2), and nothing is written to
  * Redis: the send stays `sent` and completes as its receipts come. The refusal is made by the
- * script that moves the send's state (set-control-4.lua), so a send that goes `sent` while a
+ * script that moves the send's state (set-control-5.lua), so a send that goes `sent` while a
  * cancel runs comes out one way or the other, never cancelled after it went out in full.
  *
  * A private Redis (its count of writes is the test's alone), a real worker, the emulator through

@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallMetricsRecorder, type CallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { metricKeys } from '../../src/metrics/metric-keys.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { ERROR_CLASS_HANDLING } from '../../src/sms/error-codes.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { lateEndpoint } from '../support/late-endpoint.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
@@ -41,23 +43,68 @@ async function setUp(label: string, readTimeoutMs?: number): Promise<{ h: Harnes
   return { h, app, recorder };
 }
 
-/** The exposition: sample names, and each family's declared type. */
-function exposition(text: string): { samples: Set<string>; types: Map<string, string>; value(line: RegExp): number | undefined } {
+/** The exposition: sample names, each family's declared type, and the label values of each sample name. */
+function exposition(text: string): { samples: Set<string>; types: Map<string, string>; labels: Map<string, Map<string, Set<string>>>; value(line: RegExp): number | undefined } {
   const samples = new Set<string>();
   const types = new Map<string, string>();
+  const labels = new Map<string, Map<string, Set<string>>>();
   for (const line of text.split('\n')) {
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
     if (type) types.set(type[1] as string, type[2] as string);
-    else if (line && !line.startsWith('#')) samples.add(/^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)![0]);
+    else if (line && !line.startsWith('#')) {
+      const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)![0];
+      samples.add(name);
+      const byLabel = labels.get(name) ?? new Map<string, Set<string>>();
+      labels.set(name, byLabel);
+      for (const [, label, value] of line.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+        const seen = byLabel.get(label as string) ?? new Set<string>();
+        byLabel.set(label as string, seen.add(value as string));
+      }
+    }
   }
   return {
     samples,
     types,
+    labels,
     value(pattern) {
       const line = text.split('\n').find((l) => pattern.test(l));
       return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
     },
   };
+}
+
+/** Labels Prometheus adds at scrape time, not smsq. */
+const TARGET_LABELS = new Set(['job', 'instance']);
+
+/**
+ * Label values exported only once what they count happens, which a scrape of a working deployment
+ * cannot show: the outcome classes of calls (every class of src/sms/error-codes.ts, and `ok` of
+ * look-ups), the limiter's pauses (workers/account-pauses.ts).
+ */
+const EXPORTED_WHEN_THEY_HAPPEN: Record<string, Record<string, readonly string[]>> = {
+  smsq_api_calls_total: { outcome: [...Object.keys(ERROR_CLASS_HANDLING), 'ok'] },
+  smsq_api_call_recipients_total: { outcome: Object.keys(ERROR_CLASS_HANDLING) },
+  smsq_limiter_waits_total: { reason: ['throttled', 'account'] },
+  smsq_limiter_wait_seconds_total: { reason: ['throttled', 'account'] },
+  smsq_queue_jobs: { queue: ['calls', 'housekeeping'] },
+};
+
+/**
+ * The matchers that name a value their metric does not export: each `=` value, and each
+ * alternative of an `=~` that is a plain list (`a|b|c`); a regex of another shape must match one
+ * exported value at least.
+ */
+function unexportedLabelValues(matchers: { where: string; metric: string; label: string; op: string; value: string }[], labels: Map<string, Map<string, Set<string>>>): string[] {
+  const wrong: string[] = [];
+  for (const m of matchers) {
+    if (TARGET_LABELS.has(m.label)) continue;
+    const known = new Set([...(labels.get(m.metric)?.get(m.label) ?? []), ...(EXPORTED_WHEN_THEY_HAPPEN[m.metric]?.[m.label] ?? [])]);
+    const plain = m.op === '=' ? [m.value] : /^[\w.-]+(\|[\w.-]+)*$/.test(m.value) ? m.value.split('|') : undefined;
+    if (plain) {
+      for (const v of plain) if (!known.has(v)) wrong.push(`${m.metric}{${m.label}${m.op}"${m.value}"}: "${v}" is never exported (${m.where})`);
+    } else if (![...known].some((v) => new RegExp(`^(?:${m.value})$`).test(v))) wrong.push(`${m.metric}{${m.label}${m.op}"${m.value}"}: matches no exported value (${m.where})`);
+  }
+  return [...new Set(wrong)];
 }
 
 /** The family a sample name belongs to: a histogram's _bucket/_sum/_count belong to it. */
@@ -91,6 +138,12 @@ describe('the ops files against a real /metrics', () => {
     expect(used.size).toBeGreaterThan(20);
     const missing = [...used].filter(([name]) => !text.samples.has(name) || familyOf(name, text.types) === undefined).map(([name, where]) => `${name} (${where})`);
     expect(missing).toEqual([]);
+    // Every label value a selector asks for is one its metric exports: a value it never has (a
+    // state smsq_recipients does not count) matches nothing and the panel or rule says nothing.
+    const matched: { where: string; metric: string; label: string; op: string; value: string }[] = [];
+    for (const q of dashboardQueries(loadDashboard('ops/grafana/smsq-dashboard.json'))) for (const m of readPromql(q.expr).matchers) matched.push({ where: `dashboard ${q.where}`, ...m });
+    for (const g of loadAlertRules('ops/prometheus/smsq-alerts.yml').groups) for (const r of g.rules) for (const m of readPromql(r.expr).matchers) matched.push({ where: `rule ${r.alert}`, ...m });
+    expect(unexportedLabelValues(matched, text.labels)).toEqual([]);
     // Histogram parts are named as histograms, not as lone counters.
     expect(familyOf('smsq_api_call_duration_seconds_bucket', text.types)).toBe('smsq_api_call_duration_seconds');
     expect(familyOf('smsq_receipt_latency_seconds_count', text.types)).toBe('smsq_receipt_latency_seconds');
@@ -121,8 +174,54 @@ describe('the ops files against a real /metrics', () => {
     await waitFor(async () => (await scrape(s.app)).value(/^smsq_sends_auto_paused /) === 1, 'the auto-paused send counted');
     expect((await s.h.producer.getStatus(res.sendId)).send.controlReason).toMatch(/^auto-pause/);
     expect(await s.h.redis.zrange(metricKeys(s.h.prefix).autoPaused, 0, -1)).toEqual([res.sendId]);
+    // Among the paused sends too, aged from its auto-pause.
+    const pausedNow = await scrape(s.app);
+    expect(pausedNow.value(/^smsq_sends_paused /)).toBe(1);
+    expect(pausedNow.value(/^smsq_sends_paused_oldest_age_seconds /)).toBeGreaterThanOrEqual(0);
+    expect(pausedNow.value(/^smsq_sends_paused_oldest_age_seconds /)).toBeLessThan(30);
     await s.h.producer.cancel(res.sendId);
     expect((await scrape(s.app)).value(/^smsq_sends_auto_paused /)).toBe(0);
+    expect((await scrape(s.app)).value(/^smsq_sends_paused /)).toBe(0);
+  });
+
+  it('counts the sends paused by an operator and ages the longest-paused one, until each is resumed, cancelled or ended', async () => {
+    const s = await setUp('ops-paused');
+    const paused = /^smsq_sends_paused /;
+    const oldest = /^smsq_sends_paused_oldest_age_seconds /;
+    const before = await scrape(s.app);
+    expect([before.value(paused), before.value(oldest)]).toEqual([0, 0]);
+
+    // No worker: the sends stay queued, as a forgotten pause leaves them.
+    const first = await s.h.producer.send({ phones: ['13800000031'], ...NOTE, kind: 'marketing' });
+    const second = await s.h.producer.send({ phones: ['13800000032'], ...NOTE, kind: 'marketing' });
+    await s.h.producer.pause(first.sendId);
+    await new Promise((r) => setTimeout(r, 300));
+    await s.h.producer.pause(second.sendId);
+    await s.h.producer.pause(first.sendId, 'paused again: the first pause is what ages');
+    const both = await scrape(s.app);
+    expect(both.value(paused)).toBe(2);
+    expect(both.value(oldest)).toBeGreaterThanOrEqual(0.3);
+    expect(both.value(oldest)).toBeLessThan(30);
+    const index = createKeys(s.h.prefix).pausedSends();
+    expect((await s.h.redis.zrange(index, 0, -1)).sort()).toEqual([first.sendId, second.sendId].sort());
+
+    // The older one resumed: the younger is the oldest now.
+    await s.h.producer.resume(first.sendId);
+    const one = await scrape(s.app);
+    expect(one.value(paused)).toBe(1);
+    expect(one.value(oldest)).toBeLessThan(both.value(oldest)!);
+    await s.h.producer.cancel(second.sendId);
+    const none = await scrape(s.app);
+    expect([none.value(paused), none.value(oldest)]).toEqual([0, 0]);
+    expect(await s.h.redis.zcard(index)).toBe(0);
+
+    // A paused send that ends by another script (its record gone, as at the end of its retention) is dropped by the scrape.
+    const third = await s.h.producer.send({ phones: ['13800000033'], ...NOTE, kind: 'marketing' });
+    await s.h.producer.pause(third.sendId);
+    expect((await scrape(s.app)).value(paused)).toBe(1);
+    await s.h.redis.del(createKeys(s.h.prefix).send(third.sendId));
+    expect((await scrape(s.app)).value(paused)).toBe(0);
+    expect(await s.h.redis.zcard(index)).toBe(0);
   });
 
   it('ages an unknown outcome until reconcile decides it, then forgets it', async () => {

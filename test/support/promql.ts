@@ -1,7 +1,7 @@
 /**
  * PromQL as the ops files use it (ops/prometheus rules, ops/grafana dashboard), read with the
  * Prometheus project's own grammar (@prometheus-io/lezer-promql, the parser behind its web UI):
- * syntax errors, and the metric names an expression selects.
+ * syntax errors, the metric names an expression selects, and the label values its selectors match.
  */
 import { readFileSync } from 'node:fs';
 import { parser } from '@prometheus-io/lezer-promql';
@@ -12,6 +12,15 @@ export interface PromqlReading {
   metricNames: string[];
   /** The text around each syntax error the grammar found; empty when the expression parses. */
   errors: string[];
+  /** Each `label="value"` or `label=~"regex"` of a selector that names its metric. */
+  matchers: LabelMatcher[];
+}
+
+export interface LabelMatcher {
+  metric: string;
+  label: string;
+  op: '=' | '=~';
+  value: string;
 }
 
 /** Grafana's variables replaced by values Prometheus accepts, so a panel's query can be parsed. */
@@ -24,13 +33,27 @@ export function withGrafanaVariables(expr: string, values: Record<string, string
 export function readPromql(expr: string): PromqlReading {
   const names = new Set<string>();
   const errors: string[] = [];
+  const matchers: LabelMatcher[] = [];
   const tree = parser.parse(expr);
   tree.iterate({
     enter(node) {
       if (node.type.isError) errors.push(`at ${node.from}: "${expr.slice(Math.max(0, node.from - 20), node.to + 20)}"`);
       if (node.name === 'VectorSelector') {
         const identifier = node.node.getChild('Identifier');
-        if (identifier) names.add(expr.slice(identifier.from, identifier.to));
+        if (identifier) {
+          const metric = expr.slice(identifier.from, identifier.to);
+          names.add(metric);
+          for (const m of node.node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? []) {
+            const label = m.getChild('LabelName');
+            const op = m.getChild('MatchOp');
+            const value = m.getChild('StringLiteral');
+            if (!label || !op || !value) continue;
+            const opText = expr.slice(op.from, op.to);
+            // Negative matchers name what is left out: a value never exported leaves nothing out, and cannot mislead.
+            if (opText !== '=' && opText !== '=~') continue;
+            matchers.push({ metric, label: expr.slice(label.from, label.to), op: opText, value: JSON.parse(expr.slice(value.from, value.to).replace(/^'|'$/g, '"')) as string });
+          }
+        }
       }
       // `{__name__="metric"}` selects by name too.
       if (node.name === 'UnquotedLabelMatcher') {
@@ -43,7 +66,7 @@ export function readPromql(expr: string): PromqlReading {
       }
     },
   });
-  return { metricNames: [...names], errors };
+  return { metricNames: [...names], errors, matchers };
 }
 
 /** One Prometheus alerting rule as ops/prometheus/smsq-alerts.yml writes it. */

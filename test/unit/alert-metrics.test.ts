@@ -6,11 +6,12 @@ import { WITHDRAWN_REASON, lapsedReason } from '../../src/queue/withdrawal.js';
 import { parseUnknownOutcomeMember, unknownOutcomeMember } from '../../src/metrics/metric-keys.js';
 import { parseCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { renderPrometheus, renderRedisDown } from '../../src/metrics/prometheus.js';
+import { judgePausedRecord } from '../../src/metrics/paused-sends.js';
 
 const noCalls = parseCallMetrics({ calls: {}, latency: {}, waits: {}, recipients: {}, writers: 0 });
 const noWithdrawals = parseWithdrawals({});
 const noBackoffs = countBackingOff([], []).backingOff;
-const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], clockSkews: [], refusedReceipts: {}, refusedReportFields: {}, refusedReplies: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
+const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, pausedSends: { count: 0, oldestSinceMs: undefined }, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], clockSkews: [], refusedReceipts: {}, refusedReportFields: {}, refusedReplies: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
 const settings = { qps: 4500, reconcileSettleMs: 60_000 };
 
 describe('alert state', () => {
@@ -31,6 +32,17 @@ describe('alert state', () => {
         ['paused', 'auto-pause: 20 of the last 20 chunks failed'],
       ]),
     ).toBe(2);
+  });
+
+  it('judges an indexed send paused (since its state changed), or not and whether it may be paused again', () => {
+    expect(judgePausedRecord(['paused', 'paused', 'operator', '1700000000000'])).toEqual({ paused: true, sinceMs: 1_700_000_000_000 });
+    expect(judgePausedRecord(['paused', 'paused', 'auto-pause: 11 of the last 20 chunks failed', '5'])).toEqual({ paused: true, sinceMs: 5 });
+    expect(judgePausedRecord(['active', 'paused', 'operator', '7'])).toEqual({ paused: true, sinceMs: 7 }); // a record from before the paused state
+    expect(judgePausedRecord(['paused', 'paused', WITHDRAWN_REASON, '7'])).toEqual({ paused: false, ended: false }); // smsq_sends_withdrawn's
+    expect(judgePausedRecord(['active', 'active', 'resumed', '7'])).toEqual({ paused: false, ended: false }); // may be paused again: left to set-control
+    expect(judgePausedRecord(['enqueuing', 'active', 'resumed', '7'])).toEqual({ paused: false, ended: false });
+    for (const state of ['sent', 'completed', 'cancelled', 'expired', 'failed']) expect(judgePausedRecord([state, 'active', 'x', '7']), state).toEqual({ paused: false, ended: true });
+    expect(judgePausedRecord([null, null, null, null])).toEqual({ paused: false, ended: true });
   });
 
   it('counts only sends still held by their withdrawal (not taken back, lapsed, moved by an operator or gone)', () => {
@@ -77,6 +89,7 @@ describe('alert gauges in /metrics', () => {
       alerts: {
         accountBlock: { code: 'isv.AMOUNT_NOT_ENOUGH', sinceMs: 900_000 },
         autoPausedSends: 2,
+        pausedSends: { count: 4, oldestSinceMs: 820_000 },
         withdrawnSends: 3,
         withdrawals: { ...noWithdrawals, held: 5, 'taken-back': 1, lapsed: 1 },
         oldestUnknownSinceMs: 910_000,
@@ -96,6 +109,8 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_reconcile_settle_seconds 60$/m);
     expect(text).toMatch(/^smsq_account_blocked\{code="isv.AMOUNT_NOT_ENOUGH"\} 1$/m);
     expect(text).toMatch(/^smsq_sends_auto_paused 2$/m);
+    expect(text).toMatch(/^smsq_sends_paused 4$/m);
+    expect(text).toMatch(/^smsq_sends_paused_oldest_age_seconds 180$/m);
     expect(text).toMatch(/^smsq_worker_clock_skew_seconds\{worker="host-a:12:abc"\} -2\.5$/m);
     expect(text).toMatch(/^smsq_sends_withdrawn 3$/m);
     expect(text).toMatch(/^smsq_send_withdrawals_total\{outcome="held"\} 5$/m);
@@ -126,6 +141,8 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_account_blocked 0$/m);
     expect(text).toMatch(/^smsq_unknown_outcome_oldest_age_seconds 0$/m);
     expect(text).toMatch(/^smsq_sends_auto_paused 0$/m);
+    expect(text).toMatch(/^smsq_sends_paused 0$/m);
+    expect(text).toMatch(/^smsq_sends_paused_oldest_age_seconds 0$/m);
     expect(text).toMatch(/^smsq_sends_withdrawn 0$/m);
     expect(text).toMatch(/^smsq_send_withdrawals_total\{outcome="held"\} 0$/m);
     expect(text).toMatch(/^smsq_workers_durability_held 0$/m);

@@ -37,6 +37,9 @@ describe('alert rules', () => {
         'SmsqDurabilityHeld',
         'SmsqSendsWithdrawn',
         'SmsqWorkersBackingOff',
+        'SmsqNoReceipts',
+        'SmsqRecipientsExpired',
+        'SmsqSendPausedLong',
       ]),
     );
     // Every live worker backing off sends nothing (critical); some of them, one host's fault (warning).

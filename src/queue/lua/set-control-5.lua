@@ -19,11 +19,18 @@
   ARGV[6], the move adds 1 to that field of the withdrawals counter (withdrawal.ts
   `withdrawalOutcome`).
 
+  The index of paused sends (the `smsq_sends_paused` gauges, src/metrics/paused-sends.ts) is
+  written with the move too: a move to `paused` other than `withdraw` adds the send (the first
+  pause's time kept), any move of it out of `paused` by this script takes it out. Other scripts
+  only end a paused send (sent, completed, expired, failed) or it expires: the scrape drops those,
+  never one that could be paused again, so a pause is never lost to a race with the scrape.
+
   Input:
     KEYS[1] send hash
     KEYS[2] events stream
     KEYS[3] withdrawn sends index (sorted set: sendId scored by when it was withdrawn, ms)
     KEYS[4] withdrawals counter (hash: outcome → count)
+    KEYS[5] paused sends index (sorted set: sendId scored by when it was paused, ms)
     ARGV[1] trigger (pause | resume | cancel | withdraw | withdrawal-lapsed | retention-lapsed)
     ARGV[2] reason (recorded as controlReason)
     ARGV[3] now (ms)
@@ -70,6 +77,11 @@ if trigger == 'withdraw' then
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -keep - 1)
 else
   redis.call('ZREM', KEYS[3], s[2])
+end
+if to == 'paused' and trigger ~= 'withdraw' then
+  redis.call('ZADD', KEYS[5], 'NX', ARGV[3], s[2])
+elseif to ~= 'paused' then
+  redis.call('ZREM', KEYS[5], s[2])
 end
 if ARGV[6] and ARGV[6] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[6], 1) end
 return {state, to}
