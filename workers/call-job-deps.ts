@@ -25,7 +25,7 @@ export interface CallJobDeps {
   clock: Clock;
   logger: Logger;
   /** Limiter waits, receipt latency and auto-pauses for /metrics. Optional. */
-  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt' | 'recordAutoPause'>;
+  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt' | 'recordAutoPause' | 'recordReconcileResult'>;
   /** Throttle answers, logged for `status`. Optional. */
   throttles?: ThrottleLog;
   /**

@@ -104,6 +104,7 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
       // altered as much), and an attempt in doubt is never resent without a look-up: its recipients
       // expire as unknown, the reason naming what is wrong with the record.
       const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'lookup-gave-up', outId, fields: { reason: chunk.problem ?? '' } });
+      if (t.applied) await deps.metrics?.recordReconcileResult('gave-up');
       if (t.applied) await deps.completion.check(sendId);
       log().error(
         { code: 'SMSQ_OUTCOME_UNKNOWN', reason: chunk.problem, state: t.applied ? t.to : t.state },
@@ -148,6 +149,8 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
         },
         windowEndsAt: deps.followUps.windowEndsAt(sentAt),
       });
+      // Counted once per decision: a re-run of this job finds the chunk moved and moves nothing.
+      if (t.applied) await deps.metrics?.recordReconcileResult('found');
       if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, sentAt);
       if (endedSend(t)) await deps.completion.check(sendId);
       if (found.outId !== outId) log().warn({ found: found.outId, lookedFor: outId }, 'another attempt of this chunk was found accepted: adopted it, nothing resent');
@@ -173,6 +176,7 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     // resend makes the next attempt with a new OutId.
     const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'lookup-not-found', outId, fields: { resolvedBy: 'reconcile' } });
     if (t.applied) {
+      await deps.metrics?.recordReconcileResult('not-found');
       await deps.followUps.send(sendId, chunkId, kind, attempt + 1);
       log().warn('unknown attempt not found after the settling window: resending with a new OutId');
     }

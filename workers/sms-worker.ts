@@ -707,7 +707,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
       const chunk = await chunks.get(data.data.chunkId);
       if (chunk && chunk.attempt === data.data.attempt && canFire(CHUNK_LIFECYCLE, 'lookup-gave-up', chunk.state)) {
-        await chunks.transition(data.data.chunkId, data.data.sendId, { trigger: 'lookup-gave-up', outId: chunk.outId, fields: { reason: err.message } });
+        const t = await chunks.transition(data.data.chunkId, data.data.sendId, { trigger: 'lookup-gave-up', outId: chunk.outId, fields: { reason: err.message } });
+        if (t.applied) await options.metrics?.recordReconcileResult('gave-up');
         log.error({ sendId: data.data.sendId, chunkId: data.data.chunkId }, 'outcome could not be looked up: recipients expired as unknown, not resent');
         await completion.check(data.data.sendId);
       }

@@ -17,6 +17,7 @@ import { isWithdrawn, WITHDRAWAL_OUTCOMES, type WithdrawalOutcome } from '../que
 import { FIELD_SEP, metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
 import { parseClockSkews } from './clock-skews.js';
 import { readPausedSends, type PausedSends } from './paused-sends.js';
+import { pipelineResults } from './pipeline-results.js';
 
 /** Heartbeats older than this are not exported: a worker gone for an hour drops out of the series. */
 export const WORKER_SERIES_HORIZON_MS = 3600_000;
@@ -48,6 +49,8 @@ export interface AlertState {
   refusedReportFields: Record<string, number>;
   /** Pushed replies set aside, by reason (receipts/refused-replies.ts). */
   refusedReplies: Record<string, number>;
+  /** Reconcile look-ups' decisions so far, by result (call-metrics.ts RECONCILE_RESULTS). */
+  reconcileResults: Record<string, number>;
   /** Failed attempts of housekeeping jobs so far, by job name and outcome (`retried`, `given-up`). */
   housekeepingFailures: { name: string; outcome: string; count: number }[];
   /** Live workers that make no new call because Redis does not keep their durability mode (src/queue/durability-holds.ts). */
@@ -110,14 +113,6 @@ export function isUnresolved(attempt: number, chunk: { state: string | null; att
   return Number(chunk.attempt) === attempt && (chunk.state === 'unknown' || chunk.state === 'sending');
 }
 
-type Row = [Error | null, unknown];
-
-function results(rows: Row[] | null): unknown[] {
-  if (!rows) throw new Error('Redis pipeline was aborted');
-  const failed = rows.find(([err]) => err);
-  if (failed?.[0]) throw failed[0];
-  return rows.map(([, value]) => value);
-}
 
 /** Pairs of a WITHSCORES reply. */
 function scored(flat: string[]): [string, number][] {
@@ -137,7 +132,7 @@ async function oldestUnknown(redis: RedisConnection, indexKey: string, chunkKey:
     const pipeline = redis.pipeline();
     const parsed = entries.map(([member]) => parseUnknownOutcomeMember(member));
     for (const p of parsed) pipeline.hmget(chunkKey(p?.chunkId ?? ''), 'state', 'attempt');
-    const chunks = results(await pipeline.exec()) as [string | null, string | null][];
+    const chunks = pipelineResults(await pipeline.exec()) as [string | null, string | null][];
     const resolved: string[] = [];
     for (let i = 0; i < entries.length; i++) {
       const [member, since] = entries[i] as [string, number];
@@ -165,7 +160,7 @@ async function countWithdrawn(redis: RedisConnection, indexKey: string, sendKey:
   if (sendIds.length === 0) return 0;
   const pipeline = redis.pipeline();
   for (const sendId of sendIds) pipeline.hmget(sendKey(sendId), 'state', 'controlReason');
-  const held = heldWithdrawn(results(await pipeline.exec()) as (string | null)[][]);
+  const held = heldWithdrawn(pipelineResults(await pipeline.exec()) as (string | null)[][]);
   const gone = sendIds.filter((_, i) => !held[i]);
   if (gone.length > 0) await redis.zrem(indexKey, ...gone);
   return sendIds.length - gone.length;
@@ -178,7 +173,7 @@ async function countWithdrawn(redis: RedisConnection, indexKey: string, sendKey:
 export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
   const keys = metricKeys(prefix);
   const records = createKeys(prefix);
-  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals, settings, backingOff, refusedFields, skewHash, refusedReplies] = results(
+  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals, settings, backingOff, refusedFields, skewHash, refusedReplies, reconciled] = pipelineResults(
     await redis
       .pipeline()
       .hgetall(keys.account)
@@ -195,8 +190,9 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
       .hgetall(records.reportFieldsRefused())
       .hgetall(keys.clockSkews)
       .hgetall(records.refusedReplies())
+      .hgetall(keys.reconcileResults)
       .exec(),
-  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>, string[], string[], Record<string, string>, Record<string, string>, Record<string, string>];
+  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>, string[], string[], Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>];
   const backoffs = countBackingOff(backingOff, settings);
   const skews = parseClockSkews(skewHash, nowMs - WORKER_SERIES_HORIZON_MS);
   // A worker that died leaves its record: gone from the series with its heartbeat's.
@@ -206,7 +202,7 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
   if (paused.length > 0) {
     const pipeline = redis.pipeline();
     for (const sendId of paused) pipeline.hmget(records.send(sendId), 'control', 'controlReason');
-    autoPausedSends = countAutoPaused(results(await pipeline.exec()) as (string | null)[][]);
+    autoPausedSends = countAutoPaused(pipelineResults(await pipeline.exec()) as (string | null)[][]);
   }
 
   return {
@@ -221,6 +217,7 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
     refusedReceipts: Object.fromEntries(Object.entries(refused).map(([reason, n]) => [reason, Number(n) || 0])),
     refusedReportFields: Object.fromEntries(Object.entries(refusedFields).map(([field, n]) => [field, Number(n) || 0])),
     refusedReplies: Object.fromEntries(Object.entries(refusedReplies).map(([reason, n]) => [reason, Number(n) || 0])),
+    reconcileResults: Object.fromEntries(Object.entries(reconciled).map(([result, n]) => [result, Number(n) || 0])),
     housekeepingFailures: parseHousekeepingFailures(housekeeping),
     durabilityHeldWorkers: parseDurabilityHolds(holding)?.workers ?? 0,
     liveWorkers: backoffs.live,

@@ -74,6 +74,11 @@ export interface CallMetricsRecorder {
    * ({@link HousekeepingFailure}). Written to Redis at once: failures are rare.
    */
   recordHousekeepingFailure(name: string, outcome: HousekeepingFailure): Promise<void>;
+  /**
+   * How a reconcile look-up decided an attempt whose outcome was unknown ({@link ReconcileResult}),
+   * counted once per decision that moved the chunk. Written to Redis at once: unknown outcomes are rare.
+   */
+  recordReconcileResult(result: ReconcileResult): Promise<void>;
   /** Adds what was recorded since the last flush to Redis now. */
   flush(): Promise<void>;
   /** Stops the timer and flushes one last time. */
@@ -87,6 +92,14 @@ export interface CallMetricsRecorder {
  */
 export const HOUSEKEEPING_FAILURES = ['retried', 'given-up', 'deferred'] as const;
 export type HousekeepingFailure = (typeof HOUSEKEEPING_FAILURES)[number];
+
+/**
+ * What a reconcile look-up decided of an attempt whose answer was lost: `found` accepted at Alibaba
+ * (not resent), `not-found` after the settle window (resent with a new OutId), `gave-up` (its
+ * look-ups failed or could not be made: its recipients expire as SMSQ_OUTCOME_UNKNOWN).
+ */
+export const RECONCILE_RESULTS = ['found', 'not-found', 'gave-up'] as const;
+export type ReconcileResult = (typeof RECONCILE_RESULTS)[number];
 
 /** How long a writer that stopped flushing still counts as present (ms). */
 export const WRITER_TTL_MS = 60_000;
@@ -223,6 +236,9 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
     },
     async recordHousekeepingFailure(name, outcome) {
       await options.redis.hincrby(keys.housekeepingFailures, `${name}${FIELD_SEP}${outcome}`, 1).catch((err: unknown) => log?.warn({ err }, 'could not count a failed housekeeping job'));
+    },
+    async recordReconcileResult(result) {
+      await options.redis.hincrby(keys.reconcileResults, result, 1).catch((err: unknown) => log?.warn({ err }, 'could not count a reconcile result'));
     },
     flush,
     async close() {

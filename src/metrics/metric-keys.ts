@@ -21,6 +21,8 @@ import { createKeys } from '../queue/keys.js';
  * Hash `housekeeping-failures`: `<job name>|<outcome>` (outcome `retried`, `given-up` or
  * `deferred`, call-metrics.ts), failed attempts of housekeeping jobs (callbacks), written as they
  * fail (rare: no batching).
+ * Hash `reconcile-results`: `<result>` (`found`, `not-found`, `gave-up`, call-metrics.ts) → reconcile
+ * look-ups that decided an unknown attempt so, written as they decide (rare: no batching).
  * Hash `clock-skew`: `<worker id>` → the worker's last measure of its clock against Redis's, as
  * JSON (src/metrics/clock-skews.ts); written by each worker at start and every 20 s.
  * Sorted set `withdrawn`: send ids withdrawn at enqueue and held, scored with when (ms), and hash
@@ -43,6 +45,7 @@ export interface MetricKeys {
   refusedReceipts: string;
   housekeepingFailures: string;
   clockSkews: string;
+  reconcileResults: string;
 }
 
 export function metricKeys(prefix: string): MetricKeys {
@@ -61,6 +64,7 @@ export function metricKeys(prefix: string): MetricKeys {
     refusedReceipts: keys.refusedReceipts(),
     housekeepingFailures: `${prefix}:metrics:housekeeping-failures`,
     clockSkews: `${prefix}:metrics:clock-skew`,
+    reconcileResults: `${prefix}:metrics:reconcile-results`,
   };
 }
 

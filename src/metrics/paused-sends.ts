@@ -18,6 +18,7 @@ import type { RedisConnection } from '../queue/connection.js';
 import type { Keys } from '../queue/keys.js';
 import { SEND_END_STATES } from '../queue/lifecycle.js';
 import { isWithdrawn } from '../queue/withdrawal.js';
+import { pipelineResults } from './pipeline-results.js';
 
 /** Operators' paused sends judged per scrape at most, oldest first; any beyond are counted as paused, unjudged. */
 export const PAUSED_SCAN = 1000;
@@ -45,24 +46,16 @@ export function judgePausedRecord([state, control, controlReason, changedAt]: re
   return { paused: false, ended };
 }
 
-type Row = [Error | null, unknown];
-
-function results(rows: Row[] | null): unknown[] {
-  if (!rows) throw new Error('Redis pipeline was aborted');
-  const failed = rows.find(([err]) => err);
-  if (failed?.[0]) throw failed[0];
-  return rows.map(([, value]) => value);
-}
 
 export async function readPausedSends(redis: RedisConnection, keys: Pick<Keys, 'pausedSends' | 'send'>, autoPausedKey: string): Promise<PausedSends> {
-  const [byOperator, total, byAutoPause] = results(
+  const [byOperator, total, byAutoPause] = pipelineResults(
     await redis.pipeline().zrange(keys.pausedSends(), 0, PAUSED_SCAN - 1).zcard(keys.pausedSends()).zrange(autoPausedKey, 0, -1).exec(),
   ) as [string[], number, string[]];
   const sendIds = [...new Set([...byOperator, ...byAutoPause])];
   if (sendIds.length === 0) return { count: 0, oldestSinceMs: undefined };
   const pipeline = redis.pipeline();
   for (const sendId of sendIds) pipeline.hmget(keys.send(sendId), 'state', 'control', 'controlReason', 'stateChangedAt');
-  const records = results(await pipeline.exec()) as (string | null)[][];
+  const records = pipelineResults(await pipeline.exec()) as (string | null)[][];
   const operators = new Set(byOperator);
   const ended: string[] = [];
   let count = Math.max(0, total - byOperator.length);

@@ -9,7 +9,7 @@ import { COUNTED_STATES } from '../queue/send-store.js';
 import { REFUSED_REPLY_REASONS } from '../receipts/refused-replies.js';
 import { REFUSED_RECEIPT_REASONS } from '../receipts/recipient-store.js';
 import { REFUSABLE_REPORT_FIELDS } from '../receipts/refused-report-fields.js';
-import { HOUSEKEEPING_FAILURES } from './call-metrics.js';
+import { HOUSEKEEPING_FAILURES, RECONCILE_RESULTS } from './call-metrics.js';
 import { WITHDRAWAL_OUTCOMES } from '../queue/withdrawal.js';
 import type { AlertState } from './alert-state.js';
 import type { CallMetricsSnapshot, LatencySeries } from './metrics-snapshot.js';
@@ -58,6 +58,7 @@ export const METRIC_NAMES = Object.freeze({
   refusedReportFields: 'smsq_report_fields_refused_total',
   refusedReplies: 'smsq_replies_refused_total',
   housekeepingFailures: 'smsq_housekeeping_failures_total',
+  reconcileResults: 'smsq_reconcile_results_total',
   durabilityHeld: 'smsq_workers_durability_held',
   workersLive: 'smsq_workers_live',
   workersBackingOff: 'smsq_workers_backing_off',
@@ -217,6 +218,14 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
     'field',
     REFUSABLE_REPORT_FIELDS,
     alerts.refusedReportFields,
+  );
+  countedFromZero(
+    registers,
+    N.reconcileResults,
+    'Attempts whose answer was lost (outcome="unknown" in smsq_api_calls_total, which stays so) as reconcile look-ups decided them, by result: found (accepted at Alibaba: not resent), not-found (not accepted after SMSQ_RECONCILE_SETTLE_MS: resent with a new OutId), gave-up (its look-ups failed or could not be made: its recipients expired SMSQ_OUTCOME_UNKNOWN).',
+    'result',
+    RECONCILE_RESULTS,
+    alerts.reconcileResults,
   );
   const housekeeping = new Counter({
     name: N.housekeepingFailures,

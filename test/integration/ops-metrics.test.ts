@@ -241,10 +241,29 @@ describe('the ops files against a real /metrics', () => {
     expect(aged).toBeLessThan(30);
     // Reconcile finds the attempt accepted at Alibaba: the outcome is known, the entry goes.
     await waitFor(async () => ((await s.h.producer.getStatus(res.sendId)).counts.accepted ?? 0) + ((await s.h.producer.getStatus(res.sendId)).counts.delivered ?? 0) === 1, 'resolved by reconcile');
-    expect((await scrape(s.app)).value(/^smsq_unknown_outcome_oldest_age_seconds /)).toBe(0);
+    const resolved = await scrape(s.app);
+    expect(resolved.value(/^smsq_unknown_outcome_oldest_age_seconds /)).toBe(0);
     expect(await s.h.redis.zcard(key)).toBe(0);
     expect(s.h.emulator.accepted()).toHaveLength(1);
+    // The look-up's result is counted: the call itself stays outcome="unknown" in smsq_api_calls_total.
+    expect(resolved.value(/^smsq_reconcile_results_total\{result="found"\} /)).toBe(1);
+    expect(resolved.value(/^smsq_reconcile_results_total\{result="not-found"\} /)).toBe(0);
+    expect(resolved.value(/^smsq_api_calls_total\{operation="SendSms",outcome="unknown"\} /)).toBe(1);
   });
+
+  it('counts an unknown attempt that the look-up did not find, and so resent', async () => {
+    // The connection is reset after the request was read: nothing was accepted, the outcome is unknown.
+    const s = await setUp('ops-not-found');
+    s.h.emulator.setFaults([{ kind: 'reset' }]);
+    const res = await s.h.producer.send({ phones: ['13800000012'], ...NOTE });
+    await s.h.startWorker({ metrics: s.recorder, reconcile: { firstLookAfterMs: 300, settleMs: 4500, lookIntervalMs: 500, callDeadlineMs: 2100 } });
+    await waitFor(async () => ((await s.h.producer.getStatus(res.sendId)).counts.accepted ?? 0) + ((await s.h.producer.getStatus(res.sendId)).counts.delivered ?? 0) === 1, 'resent and accepted', 15_000);
+    const text = await scrape(s.app);
+    expect(text.value(/^smsq_reconcile_results_total\{result="not-found"\} /)).toBe(1);
+    expect(text.value(/^smsq_reconcile_results_total\{result="found"\} /)).toBe(0);
+    expect(text.value(/^smsq_reconcile_results_total\{result="gave-up"\} /)).toBe(0);
+    expect(s.h.emulator.accepted()).toHaveLength(1);
+  }, 30_000);
 
   it('counts the live workers and those backing off from an endpoint that refuses them, by code, and none once it answers', async () => {
     const s = await setUp('ops-backoff');

@@ -71,6 +71,7 @@ describe('outcome unknown: looked up before anything is resent', () => {
       recordUnknownOutcome: (chunkId, attempt) => void unknown.push(`${chunkId}|${attempt}`),
       recordAutoPause() {},
       recordHousekeepingFailure: async () => {},
+      recordReconcileResult: async () => {},
       flush: async () => {},
       close: async () => {},
     };

@@ -11,7 +11,7 @@ import { judgePausedRecord } from '../../src/metrics/paused-sends.js';
 const noCalls = parseCallMetrics({ calls: {}, latency: {}, waits: {}, recipients: {}, writers: 0 });
 const noWithdrawals = parseWithdrawals({});
 const noBackoffs = countBackingOff([], []).backingOff;
-const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, pausedSends: { count: 0, oldestSinceMs: undefined }, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], clockSkews: [], refusedReceipts: {}, refusedReportFields: {}, refusedReplies: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
+const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, pausedSends: { count: 0, oldestSinceMs: undefined }, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], clockSkews: [], refusedReceipts: {}, refusedReportFields: {}, refusedReplies: {}, reconcileResults: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
 const settings = { qps: 4500, reconcileSettleMs: 60_000 };
 
 describe('alert state', () => {
@@ -98,6 +98,7 @@ describe('alert gauges in /metrics', () => {
         refusedReceipts: { 'other-attempt': 3 },
         refusedReportFields: { report_time: 2 },
         refusedReplies: { malformed: 5 },
+        reconcileResults: { found: 3, 'not-found': 1 },
         housekeepingFailures: [{ name: 'callback', outcome: 'retried', count: 4 }],
         durabilityHeldWorkers: 2,
         liveWorkers: 3,
@@ -110,6 +111,9 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_account_blocked\{code="isv.AMOUNT_NOT_ENOUGH"\} 1$/m);
     expect(text).toMatch(/^smsq_sends_auto_paused 2$/m);
     expect(text).toMatch(/^smsq_sends_paused 4$/m);
+    expect(text).toMatch(/^smsq_reconcile_results_total\{result="found"\} 3$/m);
+    expect(text).toMatch(/^smsq_reconcile_results_total\{result="not-found"\} 1$/m);
+    expect(text).toMatch(/^smsq_reconcile_results_total\{result="gave-up"\} 0$/m);
     expect(text).toMatch(/^smsq_sends_paused_oldest_age_seconds 180$/m);
     expect(text).toMatch(/^smsq_worker_clock_skew_seconds\{worker="host-a:12:abc"\} -2\.5$/m);
     expect(text).toMatch(/^smsq_sends_withdrawn 3$/m);
