@@ -136,7 +136,7 @@ async function followedCount(redis: Redis, what: string, timeoutMs: number, orLo
   // next check (a worker's: 30 s).
   if ('elsewhere' in count) {
     recountSoon(redis);
-    throw new NotDurableError(what, 'a majority of the sentinels name another primary than the one the writes went to', RETRY_AFTER_RECONNECT);
+    throw new NotDurableError(what, 'the sentinels name another primary than the one the writes went to (the newest config epoch, or a majority of them)', RETRY_AFTER_RECONNECT);
   }
   if (count.leftOut > 0) recountSoon(redis);
   return count.count;

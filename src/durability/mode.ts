@@ -297,7 +297,7 @@ function judgeFollowing(mode: DurabilityMode, facts: RedisDurabilityFacts): Dura
   if (facts.replicasToConfirm && 'elsewhere' in facts.replicasToConfirm) {
     return {
       severity: 'refuse',
-      what: `a majority of the sentinels name another primary than the node this connection is on: writes here would be lost when Sentinel converts it (${mention('durability.replicas', 'all')})`,
+      what: `the sentinels name another primary than the node this connection is on (the newest config epoch, or a majority of them): writes here would be lost when Sentinel converts it (${mention('durability.replicas', 'all')})`,
       fix: 'wait: the connection moves to the primary the sentinels name (a failover under way), or check SENTINEL GET-MASTER-ADDR-BY-NAME <name> on each sentinel',
     };
   }

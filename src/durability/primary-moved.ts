@@ -3,7 +3,7 @@ import { DroppableRedis } from '../queue/droppable-redis.js';
 import { askAllSentinels } from './sentinel-ask.js';
 import { namedElsewhere, type PrimaryNamed } from './newest-primary.js';
 import { listedSentinels } from './sentinel-majority.js';
-import { sentinelFields } from './sentinel-replicas.js';
+import { askPrimaryNamed } from './primary-named.js';
 import { linkAddress, namesLink } from './node-address.js';
 
 /** The least time between two questions to the sentinels for one connection (ms). */
@@ -60,44 +60,17 @@ export async function leaveIfPrimaryMoved(redis: Redis): Promise<boolean> {
   return true;
 }
 
-/**
- * What one sentinel says of the connection's primary. The address is GET-MASTER-ADDR-BY-NAME's,
- * the one ioredis follows, not SENTINEL MASTER's `ip` and `port`: the sentinel leading a failover
- * raises the epoch once the replica it promoted answers as a primary, but moves its entry to the
- * new address only at the failover's end (`failover_in_progress` in its flags meanwhile), while
- * GET-MASTER-ADDR-BY-NAME names the promoted node from the raise on. Asked on one connection, in
- * one round trip, the answers are of one moment.
- */
-async function askPrimaryNamed(client: Redis, name: string) {
-  const [id, primary, named] = await Promise.all([
-    client.call('SENTINEL', 'MYID').then(String, () => undefined),
-    client.call('SENTINEL', 'MASTER', name),
-    client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name),
-  ]);
-  const fields = sentinelFields(primary);
-  return {
-    id,
-    named: Array.isArray(named) && named.length >= 2 ? ([String(named[0]), String(named[1])] as const) : undefined,
-    configEpoch: epochOf(fields.get('config-epoch')),
-    sentinelsKnown: Number(fields.get('num-other-sentinels') ?? 0) + 1,
-  };
-}
-
-/** A `config-epoch` field (an unsigned 64-bit number); 0, the epoch before any failover, when missing or unreadable. */
-function epochOf(field: string | undefined): bigint {
-  return field !== undefined && /^\d+$/.test(field) ? BigInt(field) : 0n;
-}
-
 const lastLeft = new WeakMap<Redis, number>();
 
 /**
- * Called when a count of the replicas (replica-count.ts), made on `link`, found a majority of the
- * sentinels naming another primary than the node `link` is on: drops that link, still ready, at
+ * Called when a count of the replicas (replica-count.ts), made on `link`, found the sentinels
+ * naming another primary than the node `link` is on (judged as {@link leaveIfPrimaryMoved} judges
+ * it: newest-primary.ts): drops that link, still ready, at
  * most once every {@link PRIMARY_ASK_GAP_MS} per connection (a reconnect that lands on the same
  * node is counted again, and must not drop it again at once), so that ioredis asks the sentinels
  * anew. True when it dropped the link.
  *
- * Not {@link leaveIfPrimaryMoved}: the majority is the count's own finding, made on `link`, and
+ * Not {@link leaveIfPrimaryMoved} itself: the finding is the count's own, made on `link`, and
  * asking the sentinels again would only say it twice (it once trusted the first sentinel to
  * answer, which may be on the minority side of a partition, naming this node still: the link was
  * never dropped, and every call was refused until the partition healed). ioredis asks the sentinels for the new link

@@ -27,7 +27,7 @@ export interface SentinelReplica {
 /**
  * `SMSQ_DURABILITY_REPLICAS=all` (replica-count.ts): the replicas a confirmation must count (0 when
  * none is up), which they are (`ip:port`), and how many listed ones a majority holds down (while any is, the count is made again
- * often: it may come back and attach); or `elsewhere` when a majority of the sentinels name another
+ * often: it may come back and attach); or `elsewhere` when the sentinels (newest-primary.ts) name another
  * primary. Declared here, beside the other facts mode.ts judges, not in replica-count.ts: that
  * module reads probe.ts, which reads mode.ts.
  */

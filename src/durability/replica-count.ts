@@ -19,18 +19,21 @@
  * each naming this node as the primary, flag it `s_down` or `o_down` (a momentary `disconnected`
  * is not enough): only one side of a partition can hold a majority, and Sentinel needs one to
  * fail over. Without a majority naming this node, every replica any sentinel lists counts, and the
- * count never falls below the one before; when a majority names another primary, nothing is
- * confirmed here at all (the connection is moved: primary-moved.ts).
+ * count never falls below the one before; when the sentinels name another primary (their newest
+ * config epoch first, then a majority: newest-primary.ts, as a confirmation that falls short judges
+ * it), nothing is confirmed here at all (the connection is moved: primary-moved.ts).
  */
 import type { Redis } from 'ioredis';
 import { parseInfo } from './probe.js';
-import { linkAddress, namesLink } from './node-address.js';
+import { linkAddress, namesLink, type LinkAddress } from './node-address.js';
+import { namedElsewhere, type PrimaryNamed } from './newest-primary.js';
+import { askPrimaryNamed } from './primary-named.js';
 import { askAllSentinels } from './sentinel-ask.js';
 import { listReplicas, sentinelFields } from './sentinel-replicas.js';
 import type { ReplicaCount } from './promotion.js';
 import type { SentinelsListed } from './sentinels-listed.js';
 import { leaveNamedElsewhere } from './primary-moved.js';
-import { listedSentinels, majorityOf, onePerSentinel, sentinelsKnown, type CountedSentinel } from './sentinel-majority.js';
+import { listedSentinels, majorityOf, onePerSentinel, sentinelsKnown } from './sentinel-majority.js';
 
 export type { ReplicaCount };
 
@@ -45,9 +48,7 @@ export interface ListedReplica {
 }
 
 /** One sentinel's view of the primary it monitors under the connection's name. */
-export interface SentinelView extends CountedSentinel {
-  /** Whether the primary it names is the node the connection is on (undefined: not known). */
-  namesNode: boolean | undefined;
+export interface SentinelView extends PrimaryNamed {
   replicas: readonly ListedReplica[];
 }
 
@@ -69,7 +70,9 @@ export interface ReplicaCountFacts {
 export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
   const views = onePerSentinel(facts.views);
   const majority = majorityOf(facts.listed, views);
-  if (views.filter((v) => v.namesNode === false).length >= majority) return { elsewhere: true };
+  // Where the primary is, as a confirmation that falls short judges it (primary-moved.ts): the
+  // newest config epoch first. A plain majority took a stale one's word over it.
+  if (namedElsewhere(facts.listed, views)) return { elsewhere: true };
   const naming = views.filter((v) => v.namesNode === true);
   const counted = new Set(facts.attached);
   if (naming.length < majority) {
@@ -137,22 +140,22 @@ export async function countReplicas(node: Redis): Promise<ReplicaCount> {
   const on = linkAddress(link);
   const attached = attachedReplicas(await node.info('replication'));
   const answers =
-    (await askAllSentinels(node, async (client, name) => ({
-      id: await client.call('SENTINEL', 'MYID').then(String, () => undefined),
-      primary: await client.call('SENTINEL', 'MASTER', name),
-      replicas: await listReplicas(client, name),
-    }))) ?? [];
+    (await askAllSentinels(node, async (client, name) => {
+      const [primary, replicas] = await Promise.all([askPrimaryNamed(client, name), listReplicas(client, name)]);
+      return { ...primary, replicas };
+    })) ?? [];
   const views: SentinelView[] = [];
   for (const asked of answers) {
     if (!('answer' in asked)) continue;
-    const primary = sentinelFields(asked.answer.primary);
-    const host = primary.get('ip');
-    const port = primary.get('port');
+    const { id, named, configEpoch, sentinelsKnown, replicas } = asked.answer;
     views.push({
-      id: asked.answer.id,
-      namesNode: on && host !== undefined && port !== undefined ? await namesLink(host, port, on) : undefined,
-      sentinelsKnown: Number(primary.get('num-other-sentinels') ?? 0) + 1,
-      replicas: listedReplicas(asked.answer.replicas),
+      id,
+      configEpoch,
+      sentinelsKnown,
+      namesNode: on && named ? await namesLink(named[0], named[1], on) : undefined,
+      // A sentinel at an older epoch lists this node among the old primary's replicas: it can
+      // confirm nothing to itself, and counted it held every call.
+      replicas: on ? await notThisNode(listedReplicas(replicas), on) : listedReplicas(replicas),
     });
   }
   const before = counted.get(node);
@@ -178,6 +181,16 @@ export function recountSoon(node: Redis, now = Date.now()): void {
   if (last !== undefined && now - last < RECOUNT_GAP_MS) return;
   lastRecount.set(node, now);
   countReplicas(node).catch(() => {});
+}
+
+/** The replicas listed but the node `on` is connected to. */
+async function notThisNode(replicas: readonly ListedReplica[], on: LinkAddress): Promise<ListedReplica[]> {
+  const kept: ListedReplica[] = [];
+  for (const r of replicas) {
+    const colon = r.address.lastIndexOf(':');
+    if ((await namesLink(r.address.slice(0, colon), r.address.slice(colon + 1), on)) !== true) kept.push(r);
+  }
+  return kept;
 }
 
 /** `ip:port` of each `slaveN:ip=…,port=…,state=…` line of INFO replication. */

@@ -4,7 +4,9 @@ import { attachedReplicas, replicasToConfirm, sentinelsListed, type ListedReplic
 const replica = (address: string, down = false, priority = 100): ListedReplica => ({ address, down, priority });
 let ids = 0;
 /** A sentinel naming the node the connection is on (or not), knowing `known` sentinels in all. */
-const view = (namesNode: boolean | undefined, replicas: readonly ListedReplica[], known = 3, id = `s${++ids}`): SentinelView => ({ id, namesNode, sentinelsKnown: known, replicas });
+const view = (namesNode: boolean | undefined, replicas: readonly ListedReplica[], known = 3, id = `s${++ids}`): SentinelView => ({ id, namesNode, sentinelsKnown: known, replicas, configEpoch: 0n });
+/** `v` as a sentinel at config epoch `epoch` answers it. */
+const at = (v: SentinelView, epoch: number): SentinelView => ({ ...v, configEpoch: BigInt(epoch) });
 const R1 = '10.0.0.2:6379';
 const R2 = '10.0.0.3:6379';
 const OLD = '10.0.0.1:6379';
@@ -74,6 +76,18 @@ describe('SMSQ_DURABILITY_REPLICAS=all: the replicas a confirmation counts', () 
     expect(replicasToConfirm({ listed: 3, views: [view(false, promoteds), view(false, promoteds), view(true, [replica(R1), replica(R2)])], attached: [R1], previous: 2 })).toEqual({ elsewhere: true });
     // One sentinel naming another is not a majority: nothing is left out, all it lists counts.
     expect(replicasToConfirm({ listed: 3, views: [view(false, promoteds), view(true, [replica(R1), replica(R2)])], attached: [R1], previous: 1 })).toEqual({ count: 3, leftOut: 0, replicas: [R1, R2, OLD] });
+  });
+
+  it('decides where the primary is as a confirmation that falls short does (primary-moved.ts): by the newest config epoch, then a majority', () => {
+    // On the old primary: two sentinels cut off through a failover they voted in still name it (at
+    // epoch 0) and hold the promoted node down; the third names the promoted node at epoch 1. Counted
+    // by a plain majority, the attached replica met WAIT 1 here, and the newest epoch wins once
+    // they meet: every write confirmed meanwhile was lost (review32).
+    const stale = [replica(R1), replica(R2, true)];
+    expect(replicasToConfirm({ listed: 3, views: [at(view(true, stale), 0), at(view(true, stale), 0), at(view(false, [replica(R1), replica(OLD)]), 1)], attached: [R1], previous: 2 })).toEqual({ elsewhere: true });
+    // On the promoted node, the other way round: the newest names it; the stale majority does not move it.
+    const newest = [replica(R1), replica(OLD, true)];
+    expect(replicasToConfirm({ listed: 3, views: [at(view(false, stale), 0), at(view(false, stale), 0), at(view(true, newest), 1)], attached: [R1], previous: 1 })).not.toEqual({ elsewhere: true });
   });
 
   it("counts a replica attached that the sentinels have not found yet", () => {
