@@ -187,7 +187,7 @@ function unsupportedMediaType(type: string | undefined, untouched: string): Http
   // A push is told what a push takes: the campaign upload types were no fix for one.
   const fix =
     untouched === NOTHING_APPLIED
-      ? `the reports as a JSON array, as application/json or text/plain (what Alibaba's push sends); ${NOT_ALIBABAS_PUSH}`
+      ? "send the reports as a JSON array, as application/json or text/plain (what Alibaba's push sends); check that what posts here is Alibaba's push (its URL set in the console)"
       : `send application/json (POST /v1/campaigns also takes text/csv, and ${XLSX_TYPE} (an .xlsx workbook))`;
   return new HttpError(415, HTTP_ERROR_CODES[415], `${got}; ${untouched}. Fix: ${fix}`);
 }

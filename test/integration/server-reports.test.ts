@@ -28,7 +28,7 @@ describe('pushed reports over HTTP', () => {
     const res = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN, 'content-type': 'application/xml' }, payload: '<r/>' });
     expect(res.statusCode).toBe(415);
     const { message } = res.json().error as { message: string };
-    expect(message).toMatch(/^Content-Type "application\/xml" is not accepted; nothing was applied\. Fix: the reports as a JSON array, as application\/json or text\/plain \(what Alibaba's push sends\); Alibaba pushes/);
+    expect(message).toMatch(/^Content-Type "application\/xml" is not accepted; nothing was applied\. Fix: send the reports as a JSON array, as application\/json or text\/plain \(what Alibaba's push sends\); check that what posts here is Alibaba's push/);
     expect(message).not.toMatch(/csv|xlsx|campaigns/i);
   });
 
