@@ -54,7 +54,11 @@ function smsq(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | 
 describe('smsq as a child process, live mode against a Dysmsapi-compatible server', () => {
   let emulator: Emulator;
   let live: NodeJS.ProcessEnv;
-  const today = cstDate(Date.now());
+  /**
+   * The China Standard Time day the emulator filed the send under (its acceptedAt), not the day the
+   * file was collected: a run across midnight CST could send on the next day.
+   */
+  let today: string;
 
   beforeAll(async () => {
     emulator = createEmulator({ accessKey: KEY, delivery: { delayMs: 0 } });
@@ -69,6 +73,7 @@ describe('smsq as a child process, live mode against a Dysmsapi-compatible serve
     const client = createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...KEY } });
     const sent = await client.sendSms({ phoneNumbers: [PHONE], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: '张三', order: 'A-1' }, outId: 'cli-it' });
     expect(sent.ok).toBe(true);
+    today = cstDate(emulator.accepted()[0]!.acceptedAt);
   });
 
   afterAll(async () => {
