@@ -34,10 +34,16 @@ export interface PrimaryNamed extends CountedSentinel {
 export function namedElsewhere(listed: number, answers: readonly PrimaryNamed[]): boolean {
   const views = onePerSentinel(answers);
   if (views.length === 0) return false;
-  const newest = views.reduce((max, v) => (v.configEpoch > max ? v.configEpoch : max), views[0]!.configEpoch);
-  const current = views.filter((v) => v.configEpoch === newest);
+  const current = newestViews(views);
   const elsewhere = current.filter((v) => v.namesNode === false).length;
   if (elsewhere === 0) return false;
   if (!current.some((v) => v.namesNode === true)) return true;
   return elsewhere >= majorityOf(listed, views);
+}
+
+/** The views at the newest config epoch among `views` (each sentinel once): the configuration the others give way to. */
+export function newestViews<T extends PrimaryNamed>(views: readonly T[]): T[] {
+  const distinct = onePerSentinel(views);
+  const newest = distinct.reduce<bigint | undefined>((max, v) => (max === undefined || v.configEpoch > max ? v.configEpoch : max), undefined);
+  return distinct.filter((v) => v.configEpoch === newest);
 }

@@ -26,7 +26,7 @@
 import type { Redis } from 'ioredis';
 import { parseInfo } from './probe.js';
 import { linkAddress, namesLink, type LinkAddress } from './node-address.js';
-import { namedElsewhere, type PrimaryNamed } from './newest-primary.js';
+import { namedElsewhere, newestViews, type PrimaryNamed } from './newest-primary.js';
 import { askPrimaryNamed } from './primary-named.js';
 import { askAllSentinels } from './sentinel-ask.js';
 import { listReplicas, sentinelFields } from './sentinel-replicas.js';
@@ -73,7 +73,10 @@ export function replicasToConfirm(facts: ReplicaCountFacts): ReplicaCount {
   // Where the primary is, as a confirmation that falls short judges it (primary-moved.ts): the
   // newest config epoch first. A plain majority took a stale one's word over it.
   if (namedElsewhere(facts.listed, views)) return { elsewhere: true };
-  const naming = views.filter((v) => v.namesNode === true);
+  // Only the newest configuration's word leaves a replica out: sentinels at an older epoch have
+  // not heard of a failover, and their votes left out the replica it promoted (review32b). Too few
+  // of them naming this node (others naming a host not resolved here), and nothing is left out.
+  const naming = newestViews(views).filter((v) => v.namesNode === true);
   const counted = new Set(facts.attached);
   if (naming.length < majority) {
     for (const view of views) for (const r of view.replicas) counted.add(r.address);
@@ -144,11 +147,10 @@ export async function countReplicas(node: Redis): Promise<ReplicaCount> {
       const [primary, replicas] = await Promise.all([askPrimaryNamed(client, name), listReplicas(client, name)]);
       return { ...primary, replicas };
     })) ?? [];
-  const views: SentinelView[] = [];
-  for (const asked of answers) {
-    if (!('answer' in asked)) continue;
-    const { id, named, configEpoch, sentinelsKnown, replicas } = asked.answer;
-    views.push({
+  // Each view's names resolved at once: a host name costs a look-up, and one after another they
+  // could outlast the confirmation's timeout.
+  const views: SentinelView[] = await Promise.all(
+    answers.flatMap((asked) => ('answer' in asked ? [asked.answer] : [])).map(async ({ id, named, configEpoch, sentinelsKnown, replicas }) => ({
       id,
       configEpoch,
       sentinelsKnown,
@@ -156,8 +158,8 @@ export async function countReplicas(node: Redis): Promise<ReplicaCount> {
       // A sentinel at an older epoch lists this node among the old primary's replicas: it can
       // confirm nothing to itself, and counted it held every call.
       replicas: on ? await notThisNode(listedReplicas(replicas), on) : listedReplicas(replicas),
-    });
-  }
+    })),
+  );
   const before = counted.get(node);
   const previous = before && !('elsewhere' in before.count) ? before.count.count : undefined;
   const facts = { listed: listedSentinels(node), views, attached, previous };
@@ -185,12 +187,13 @@ export function recountSoon(node: Redis, now = Date.now()): void {
 
 /** The replicas listed but the node `on` is connected to. */
 async function notThisNode(replicas: readonly ListedReplica[], on: LinkAddress): Promise<ListedReplica[]> {
-  const kept: ListedReplica[] = [];
-  for (const r of replicas) {
-    const colon = r.address.lastIndexOf(':');
-    if ((await namesLink(r.address.slice(0, colon), r.address.slice(colon + 1), on)) !== true) kept.push(r);
-  }
-  return kept;
+  const self = await Promise.all(
+    replicas.map((r) => {
+      const colon = r.address.lastIndexOf(':');
+      return namesLink(r.address.slice(0, colon), r.address.slice(colon + 1), on);
+    }),
+  );
+  return replicas.filter((_, i) => self[i] !== true);
 }
 
 /** `ip:port` of each `slaveN:ip=…,port=…,state=…` line of INFO replication. */

@@ -90,6 +90,15 @@ describe('SMSQ_DURABILITY_REPLICAS=all: the replicas a confirmation counts', () 
     expect(replicasToConfirm({ listed: 3, views: [at(view(false, stale), 0), at(view(false, stale), 0), at(view(true, newest), 1)], attached: [R1], previous: 1 })).not.toEqual({ elsewhere: true });
   });
 
+  it('leaves a replica out only on the newest configuration\'s word, never on votes at an older epoch (review32b)', () => {
+    // The newest sentinel (epoch 2) sees R2 up; two at epoch 0 hold it down: R2 counts.
+    const stale = [replica(R1), replica(R2, true)];
+    const newest = [replica(R1), replica(R2)];
+    expect(replicasToConfirm({ listed: 3, views: [at(view(true, stale), 0), at(view(true, stale), 0), at(view(true, newest), 2)], attached: [R1], previous: 2 })).toEqual({ count: 2, leftOut: 0, replicas: [R1, R2] });
+    // The newest names a host not resolved here: the older ones do not decide alone what is left out.
+    expect(replicasToConfirm({ listed: 3, views: [at(view(true, stale), 0), at(view(true, stale), 0), at(view(undefined, newest), 1)], attached: [R1], previous: 2 })).toEqual({ count: 2, leftOut: 0, replicas: [R1, R2] });
+  });
+
   it("counts a replica attached that the sentinels have not found yet", () => {
     expect(replicasToConfirm({ listed: 3, views: [view(true, [replica(R1)]), view(true, [replica(R1)])], attached: [R1, R2], previous: 1 })).toEqual({ count: 2, leftOut: 0, replicas: [R1, R2] });
   });
