@@ -26,7 +26,7 @@ import type { Producer } from '../../producers/producer.js';
 import { sendNotification, withProducerOn } from '../support/producer-session.js';
 import { createProducerConnection } from '../support/redis.js';
 import { startReplicatedPrimary, startSentinelDeployment, type RedisNode, type ReplicatedPrimary, type SentinelDeployment } from '../support/redis-topology.js';
-import { roleOf, sendUntilAcknowledged } from '../support/sentinel-failover.js';
+import { onNode, roleOf, sendUntilAcknowledged } from '../support/sentinel-failover.js';
 import { waitFor } from '../support/wait.js';
 
 const PREFIX = '{minority-epoch}';
@@ -43,16 +43,6 @@ async function withDeployments(use: (d: SentinelDeployment, other: ReplicatedPri
     await use(d.value, other.value);
   } finally {
     await Promise.all([d, other].map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
-  }
-}
-
-async function onNode<T>(node: RedisNode, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = node.admin();
-  try {
-    await client.connect();
-    return await use(client);
-  } finally {
-    client.disconnect();
   }
 }
 

@@ -26,7 +26,7 @@ import { createRedisConnection } from '../../src/queue/connection.js';
 import { sendNotification, withProducerOn } from '../support/producer-session.js';
 import { createProducerConnection } from '../support/redis.js';
 import { startReplicatedPrimary, startSentinelDeployment, type RedisNode, type ReplicatedPrimary, type SentinelDeployment } from '../support/redis-topology.js';
-import { sendUntilAcknowledged } from '../support/sentinel-failover.js';
+import { onNode, sendUntilAcknowledged } from '../support/sentinel-failover.js';
 import { waitFor } from '../support/wait.js';
 
 const PREFIX = '{minority-first}';
@@ -43,23 +43,13 @@ afterAll(async () => {
   await Promise.all([deployment?.stop(), other?.stop()]);
 });
 
-async function onSentinel<T>(sentinel: RedisNode, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = sentinel.admin();
-  try {
-    await client.connect();
-    return await use(client);
-  } finally {
-    client.disconnect();
-  }
-}
-
 /** The port of the primary each sentinel names, in the deployment's order. */
 const namedPorts = (d: SentinelDeployment) =>
-  Promise.all(d.sentinels.map((s) => onSentinel(s, async (c) => Number(((await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', d.masterName)) as [string, string])[1]))));
+  Promise.all(d.sentinels.map((s) => onNode(s, async (c) => Number(((await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', d.masterName)) as [string, string])[1]))));
 
 /** `SENTINEL MASTER <name>` of `sentinel`, as a map. */
 const masterFields = (d: SentinelDeployment, sentinel: RedisNode) =>
-  onSentinel(sentinel, async (c) => {
+  onNode(sentinel, async (c) => {
     const flat = (await c.call('SENTINEL', 'MASTER', d.masterName)) as string[];
     const fields = new Map<string, string>();
     for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
@@ -107,7 +97,7 @@ describe('SMSQ_DURABILITY_REPLICAS=all: the first sentinel listed names the old 
 
       // s2 and s3 now name Y, as a majority on the far side of a partition would.
       for (const s of [s2, s3]) {
-        await onSentinel(s, async (c) => {
+        await onNode(s, async (c) => {
           await c.call('SENTINEL', 'REMOVE', d.masterName);
           await c.call('SENTINEL', 'MONITOR', d.masterName, '127.0.0.1', y.port, 2);
           await c.call('SENTINEL', 'SET', d.masterName, 'down-after-milliseconds', DOWN_AFTER_MS, 'failover-timeout', FAILOVER_TIMEOUT_MS, 'parallel-syncs', 1);
