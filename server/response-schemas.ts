@@ -120,11 +120,16 @@ const AccountBlockedWait = z.strictObject({
     .meta({ description: 'The worker process that hit the block (absent in a block written by an earlier version): one worker with a wrong environment blocks them all' }),
 });
 
+/** What the two back-off waits (an endpoint, a worker's own setup) both say of the workers. */
+const backingOff = {
+  workers: count.meta({ description: 'Live workers backing off (every live worker does)' }),
+  until: epochMs.meta({ description: 'When the first of their back-off steps ends (just past while it takes a job again)' }),
+};
+
 const EndpointUnreachableWait = z
   .strictObject({
     reason: z.literal('endpoint-unreachable'),
-    workers: count.meta({ description: 'Live workers backing off (every live worker does)' }),
-    until: epochMs.meta({ description: 'When the first of their back-off steps ends (just past while it takes a job again)' }),
+    ...backingOff,
     fault: z.string().meta({ description: 'The code they meet: `ConnectionRefused` (nothing listens there) or `HostNotFound` (its name does not resolve)' }),
     endpoint: z.string().meta({ description: "SMS_ENDPOINT's host[:port] they cannot reach (never a credential); empty when not known" }),
     others: z
@@ -140,8 +145,7 @@ const EndpointUnreachableWait = z
 const WorkerSetupFaultWait = z
   .strictObject({
     reason: z.literal('worker-setup-fault'),
-    workers: count.meta({ description: 'Live workers backing off (every live worker does)' }),
-    until: epochMs.meta({ description: 'When the first of their back-off steps ends (just past while it takes a job again)' }),
+    ...backingOff,
     fault: z.string().meta({ description: '`RequestNotBuilt.Setup`: Node refused a header built from the worker\'s own setup (its AccessKey ID or STS token, its userAgent option)' }),
     others: z
       .array(z.strictObject({ fault: z.string(), endpoint: z.string() }))

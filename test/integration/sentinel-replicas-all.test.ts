@@ -14,7 +14,7 @@ import { refusalOf, sendNotification, statusAfterFailover, withProducerOn } from
 import { createProducerConnection } from '../support/redis.js';
 import { startSentinelDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
-import { manualFailover, roleOf, sendThroughManualFailover } from '../support/sentinel-failover.js';
+import { manualFailover, onNode, roleOf, sendThroughManualFailover } from '../support/sentinel-failover.js';
 
 const PREFIX = '{replicas-all}';
 const ALL: DurabilityOptions = { mode: 'fsync+replicas', replicas: 'all', timeoutMs: 1000 };
@@ -120,20 +120,11 @@ describe('SMSQ_DURABILITY_REPLICAS=all through Sentinel', () => {
   }, 30_000);
 });
 
-/** The primary's `connected_slaves` as it says it. */
+/** The primary's `connected_slaves` as it says it; -1 when it does not answer. */
 async function infoReplicas(d: SentinelDeployment, all: RedisNode[]): Promise<number> {
   const port = await d.primaryPort();
   const primary = all.find((n) => n.port === port);
-  if (!primary) return -1;
-  const client = primary.admin();
-  try {
-    await client.connect();
-    return Number(/connected_slaves:(\d+)/.exec(await client.info('replication'))?.[1] ?? -1);
-  } catch {
-    return -1;
-  } finally {
-    client.disconnect();
-  }
+  return primary ? attachedTo(primary).catch(() => -1) : -1;
 }
 
 describe('SMSQ_DURABILITY_REPLICAS=all: the replicas attached and the replicas the sentinels see up are two sets', () => {
@@ -198,13 +189,7 @@ async function sentinelsHoldingDown(d: SentinelDeployment, port: number): Promis
 
 /** The node's `connected_slaves`, read past its proxy. */
 async function attachedTo(node: RedisNode): Promise<number> {
-  const client = node.admin();
-  try {
-    await client.connect();
-    return Number(/connected_slaves:(\d+)/.exec(await client.info('replication'))?.[1] ?? -1);
-  } finally {
-    client.disconnect();
-  }
+  return onNode(node, async (client) => Number(/connected_slaves:(\d+)/.exec(await client.info('replication'))?.[1] ?? -1));
 }
 
 describe('SMSQ_DURABILITY_REPLICAS=all: a replica that attaches between two counts', () => {

@@ -12,9 +12,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { createProducer } from '../../producers/producer.js';
 import { isLookedUp, type ReceiptPolicies, type ReceiptSchedule } from '../../src/queue/receipt-policy.js';
-import { buildServer } from '../../server/build-server.js';
+import { startStatusServer } from '../support/status-server.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { everyKind } from '../support/receipt-policies.js';
 import { testRedisUrl } from '../support/redis.js';
@@ -47,12 +46,7 @@ async function sentCampaign(label: string, receiptSchedule: ReceiptSchedule) {
   const { sendId } = await h.producer.send(CAMPAIGN);
   const reached = await h.producer.waitFor(sendId, { timeoutMs: 20_000, pollMs: 50 });
   expect(reached.status.send.state).toBe('sent');
-  const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, waits: { quietHours: undefined, receiptWindowMs: WINDOW_MS, receiptLookups: POLICIES } });
-  const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: LOGIN, readOnly: true }, checkResponses: true });
-  harnesses.defer(async () => {
-    await app.close();
-    await producer.close();
-  });
+  const { producer, app } = await startStatusServer(h, (close) => harnesses.defer(close), { receiptWindowMs: WINDOW_MS, receiptLookups: POLICIES, apiToken: TOKEN, basicAuth: LOGIN });
   const sampled = PHONES.filter((p) => isLookedUp(SAMPLE, sendId, p)).length;
   return { h, app, producer, sendId, sampled };
 }

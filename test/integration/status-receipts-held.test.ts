@@ -11,9 +11,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { createProducer } from '../../producers/producer.js';
 import { DEFAULT_RECEIPT_POLICIES } from '../../src/queue/receipt-policy.js';
-import { buildServer } from '../../server/build-server.js';
+import { startStatusServer } from '../support/status-server.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -43,12 +42,7 @@ describe('a notification past the API waiting for its looked-up receipts', () =>
     const { sendId } = await h.producer.send(NOTICE);
     const reached = await h.producer.waitFor(sendId, { timeoutMs: 20_000, pollMs: 50 });
     expect(reached.status.send.state).toBe('sent');
-    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, waits: { quietHours: undefined, receiptWindowMs: WINDOW_MS, receiptLookups: DEFAULT_RECEIPT_POLICIES } });
-    const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: LOGIN, readOnly: true }, checkResponses: true });
-    harnesses.defer(async () => {
-      await app.close();
-      await producer.close();
-    });
+    const { producer, app } = await startStatusServer(h, (close) => harnesses.defer(close), { receiptWindowMs: WINDOW_MS, receiptLookups: DEFAULT_RECEIPT_POLICIES, apiToken: TOKEN, basicAuth: LOGIN });
 
     // While the worker runs: receipts, looked up, nothing holding them.
     const running = await producer.getStatus(sendId);
