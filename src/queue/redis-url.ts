@@ -54,9 +54,8 @@ export type RedisTarget =
  * every other message naming it: {@link redactRedisUrl}), so that a caller whose URL came from its
  * own settings sees what was read. `problem` completes "<url> <problem>", `fix` is a URL that
  * works (with a note); the environment's check (src/config.ts) says both as REDIS_URL. A
- * `rediss+sentinel://` or `rediss+cluster://` URL is shown its fix in TLS too: followed as
- * written, a `redis+sentinel://` or `redis+cluster://` example would drop the TLS the deployment
- * requires.
+ * `rediss://`, `rediss+sentinel://` or `rediss+cluster://` URL is shown its fix in TLS too:
+ * followed as written, an example without the s would drop the TLS the deployment requires.
  */
 export class RedisUrlError extends SmsqError {
   readonly code = 'SMSQ_CONFIG_INVALID';
@@ -69,7 +68,7 @@ export class RedisUrlError extends SmsqError {
     url: string,
   ) {
     const redactedUrl = redactRedisUrl(url);
-    const fixInScheme = /^rediss\+(sentinel|cluster):/i.test(url) ? fix.replace(/^redis\+(sentinel|cluster):/, 'rediss+$1:') : fix;
+    const fixInScheme = /^rediss(\+(sentinel|cluster))?:/i.test(url) ? fix.replace(/^redis(\+(sentinel|cluster))?:/, 'rediss$1:') : fix;
     super(`the Redis URL ${JSON.stringify(redactedUrl)} ${problem}. Fix: give one such as ${fixInScheme}`);
     this.name = 'RedisUrlError';
     this.redactedUrl = redactedUrl;
@@ -113,6 +112,8 @@ function readRedisUrl(url: string): RedisTarget {
     if (pathname !== '' && pathname !== '/' && !/^\/\d{1,5}$/.test(pathname)) {
       throw refused(`has the path "${pathname}", which is not a database number (/0 to /15 on a Redis with the default \`databases 16\`)`, EXAMPLE.standalone);
     }
+    const option = [...new URL(url).searchParams.keys()][0];
+    if (option !== undefined) throw refused(standaloneOptionProblem(option, url.startsWith('rediss:') ? 'rediss' : 'redis'), EXAMPLE.standalone);
     return { kind: 'standalone', url };
   }
   const m = MULTI_HOST.exec(url);
@@ -153,6 +154,20 @@ function readRedisUrl(url: string): RedisTarget {
     sentinelPassword: params.get('sentinelPassword') ?? undefined,
     tls: scheme === 'rediss',
   };
+}
+
+/**
+ * Why a `redis://` URL's query option is refused. ioredis takes every option of that query as a
+ * connection option, under those smsq sets: a `password` there logged in and was then shown in
+ * clear wherever the URL is named (only the user part is a password's place here), and a
+ * `keyPrefix` or `enableOfflineQueue` changed what smsq's connections do.
+ */
+function standaloneOptionProblem(option: string, scheme: 'redis' | 'rediss'): string {
+  if (option === 'password' || option === 'username') {
+    const what = option === 'password' ? 'password' : 'user name';
+    return `has the ${what} in its query (?${option}=); smsq reads the user name and password only before the host, percent-encoded`;
+  }
+  return `has the option "${option}" in its query; smsq sets a connection's options itself and a ${scheme}:// URL takes none`;
 }
 
 /** The options of a redis+sentinel URL's query. */
@@ -249,7 +264,8 @@ export function redactRedisUrl(url: string): string {
     if (ENDS_AUTHORITY.test(user)) hide(userInfo.start, userInfo.end);
     else if (colon >= 0) hide(userInfo.start + colon + 1, userInfo.end);
   }
-  for (const m of url.matchAll(/[?&]sentinelPassword=([^&#]*)/g)) hide(m.index + m[0].length - (m[1] as string).length, m.index + m[0].length);
+  // Any query option naming a password (sentinelPassword; password, which a redis:// URL is refused for).
+  for (const m of url.matchAll(/[?&][^=&#]*pass[^=&#]*=([^&#]*)/gi)) hide(m.index + m[0].length - (m[1] as string).length, m.index + m[0].length);
   let out = '';
   for (let i = 0; i < url.length; i++) {
     if (!hidden[i]) out += url[i];

@@ -154,3 +154,25 @@ describe('the CLI, when Redis refuses the password in REDIS_URL', () => {
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+// A new user's trial: ioredis takes `?password=` from a redis:// URL's query and logged in with it,
+// and every line naming REDIS_URL (a refusal, an outage, the worker's log) then showed it in clear.
+describe('the CLI, with the password in REDIS_URL\'s query', () => {
+  it.each([
+    ['sends', ['sends'], PASSWORD],
+    ['worker', ['worker'], PASSWORD],
+    ['send', ['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1234"}', '--yes'], WRONG],
+  ])('%s: refused before it connects, the password redacted, with the fix; nothing written', async (_name, argv, password) => {
+    const env = { REDIS_URL: `redis://127.0.0.1:${server.port}/0?password=${password}`, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'info' };
+    const res = await runSmsqInProcess(argv, { env });
+    expect(res.code, res.stderr).toBe(EXIT.refused);
+    expect(res.stderr).toContain(`REDIS_URL="redis://127.0.0.1:${server.port}/0?password=<redacted>" has the password in its query (?password=); smsq reads the user name and password only before the host, percent-encoded. Fix: REDIS_URL=redis://user:pass@host:6379/0`);
+    expect(res.stderr + res.stdout).not.toContain(password);
+    const admin = createRedisConnection(`redis://:${PASSWORD}@127.0.0.1:${server.port}`);
+    try {
+      expect(await admin.dbsize()).toBe(0);
+    } finally {
+      admin.disconnect();
+    }
+  });
+});

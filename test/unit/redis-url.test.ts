@@ -96,10 +96,25 @@ describe('parseRedisUrl', () => {
     expect(problemOf('redis://exa mple').code).toBe('SMSQ_CONFIG_INVALID');
     // ioredis read these as SELECT NaN and crashed the command with a stack trace.
     for (const url of ['redis://127.0.0.1:6379/abc', 'redis://127.0.0.1:6379/-1', 'redis://h/1/2', 'rediss://h/0x1']) {
-      expect(problemOf(url).message, url).toMatch(/has the path "[^"]+", which is not a database number \(\/0 to \/15 .*\)\. Fix: give one such as redis:\/\/user:pass@host:6379\/0/);
+      expect(problemOf(url).message, url).toMatch(/has the path "[^"]+", which is not a database number \(\/0 to \/15 .*\)\. Fix: give one such as rediss?:\/\/user:pass@host:6379\/0/);
     }
     expect(parseRedisUrl('redis://h:6379/').kind).toBe('standalone');
     expect(parseRedisUrl('redis://h:6379/15').kind).toBe('standalone');
+  });
+
+  // ioredis reads every option of a redis:// URL's query as a connection option: a password there
+  // logged in, then was printed in clear by every message naming the URL; a keyPrefix or an
+  // enableOfflineQueue there changed what smsq's connections do under its own settings.
+  it('refuses a redis:// or rediss:// URL with options in its query, its values redacted, with the fix', () => {
+    const password = problemOf('redis://127.0.0.1:6379/0?password=hunter22');
+    expect(password.message).toMatch(/^the Redis URL "redis:\/\/127\.0\.0\.1:6379\/0\?password=<redacted>" has the password in its query \(\?password=\); smsq reads the user name and password only before the host, percent-encoded\. Fix: give one such as redis:\/\/user:pass@host:6379\/0$/);
+    expect(password.message).not.toContain('hunter22');
+    expect(problemOf('rediss://h:6380?username=app&password=hunter22').message).toMatch(/^the Redis URL "rediss:\/\/h:6380\?username=app&password=<redacted>" has the user name in its query \(\?username=\)/);
+    expect(problemOf('redis://h:6379/0?keyPrefix=x:').message).toMatch(/has the option "keyPrefix" in its query; smsq sets a connection's options itself and a redis:\/\/ URL takes none\. Fix: give one such as redis:\/\/user:pass@host:6379\/0$/);
+    expect(problemOf('redis://h:6379?enableOfflineQueue=false').message).toMatch(/has the option "enableOfflineQueue" in its query/);
+    // Followed as written, a redis:// example would drop the TLS.
+    expect(problemOf('rediss://h:6380?tls=x').message).toMatch(/a rediss:\/\/ URL takes none\. Fix: give one such as rediss:\/\/user:pass@host:6379\/0$/);
+    expect(parseRedisUrl('redis://h:6379/0?').kind).toBe('standalone');
   });
 
   it('shows a rediss+sentinel URL its fix in rediss+sentinel://: followed as written, a redis+sentinel:// one dropped the TLS', () => {
@@ -121,6 +136,8 @@ describe('parseRedisUrl', () => {
     expect(redactRedisUrl('rediss+sentinel://ap/p:secret@h1/m')).toBe('rediss+sentinel://<redacted>@h1/m');
     expect(redactRedisUrl('rediss+cluster://app:secret@h1:7000')).toBe('rediss+cluster://app:<redacted>@h1:7000');
     expect(redactRedisUrl('redis://h1:6379')).toBe('redis://h1:6379');
+    expect(redactRedisUrl('redis://h1:6379/0?password=hunter22')).toBe('redis://h1:6379/0?password=<redacted>');
+    expect(redactRedisUrl('redis+sentinel://h1/m?Password=a&sentinelPassword=b')).toBe('redis+sentinel://h1/m?Password=<redacted>&sentinelPassword=<redacted>');
   });
 });
 
