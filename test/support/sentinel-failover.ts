@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Producer } from '../../producers/producer.js';
 import { sendNotification } from './producer-session.js';
-import type { RedisNode, SentinelDeployment } from './redis-topology.js';
+import { startReplicatedPrimary, startSentinelDeployment, type RedisNode, type ReplicatedPrimary, type SentinelDeployment } from './redis-topology.js';
 import { waitFor } from './wait.js';
 
 /** `use` on an admin connection to `node` (a data node or a sentinel), closed after. */
@@ -119,4 +119,63 @@ export async function sendUntilAcknowledged(producer: Producer, firstPhone: numb
     throw err;
   });
   return { refusals, acknowledgedAt };
+}
+
+/** Each sentinel's timings, as a test's deployment was started with them. */
+export interface SentinelTimings {
+  downAfterMs: number;
+  failoverTimeoutMs: number;
+}
+
+/** `SENTINEL MASTER <name>` of `sentinel` (the fields the split tests read), with the port it names now (GET-MASTER-ADDR-BY-NAME). */
+export const sentinelView = (d: SentinelDeployment, sentinel: RedisNode) =>
+  onNode(sentinel, async (c) => {
+    const flat = (await c.call('SENTINEL', 'MASTER', d.masterName)) as string[];
+    const fields = new Map<string, string>();
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+    const [, port] = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', d.masterName)) as [string, string];
+    return { port: Number(port), epoch: fields.get('config-epoch'), others: fields.get('num-other-sentinels'), replicas: fields.get('num-slaves') };
+  });
+
+/** Each sentinel's `port@epoch`, in the deployment's order. */
+export const namedBy = async (d: SentinelDeployment) => (await Promise.all(d.sentinels.map((s) => sentinelView(d, s)))).map((v) => `${v.port}@${v.epoch}`);
+
+/** `SENTINEL REMOVE` and `MONITOR` of `port` under the deployment's name, with its timings. */
+export const monitorAfresh = (d: SentinelDeployment, sentinel: RedisNode, port: number, timings: SentinelTimings) =>
+  onNode(sentinel, async (c) => {
+    await c.call('SENTINEL', 'REMOVE', d.masterName);
+    await c.call('SENTINEL', 'MONITOR', d.masterName, '127.0.0.1', port, 2);
+    await c.call('SENTINEL', 'SET', d.masterName, 'down-after-milliseconds', timings.downAfterMs, 'failover-timeout', timings.failoverTimeoutMs, 'parallel-syncs', 1);
+  });
+
+/**
+ * Splits `d`'s sentinels as a partition through a failover would, with real processes: s2 and s3
+ * stop monitoring the primary X and monitor Y (`other`, a primary with its replica Y2) under the
+ * same name; s1 monitors X afresh, forgetting s2 and s3 (it learns sentinels only from hellos on
+ * X's channel, where no other sentinel publishes any more), and knows X's `xReplicas` replicas.
+ * Then a real `SENTINEL FAILOVER` on s2 promotes Y2 and raises the epoch (s3 learns it from s2's
+ * hellos), and Y is converted to Y2's replica. s1 names X at epoch 0 throughout.
+ */
+export async function failOverApart(d: SentinelDeployment, other: { primary: RedisNode; replica: RedisNode }, xReplicas: number, timings: SentinelTimings): Promise<void> {
+  const [s1, s2, s3] = d.sentinels as [RedisNode, RedisNode, RedisNode];
+  const { primary: y, replica: y2 } = other;
+  for (const s of [s2, s3]) await monitorAfresh(d, s, y.port, timings);
+  await monitorAfresh(d, s1, d.primary.port, timings);
+  await waitFor(async () => (await Promise.all([s2, s3].map((s) => sentinelView(d, s)))).every((v) => v.replicas === '1' && v.others === '1'), "s2 and s3 to know Y's replica and each other", 20_000, 100);
+  await waitFor(async () => (await sentinelView(d, s1)).replicas === String(xReplicas), "s1 to know X's replicas", 15_000, 100);
+  await onNode(s2, (c) => c.call('SENTINEL', 'FAILOVER', d.masterName));
+  await waitFor(async () => (await Promise.all([s2, s3].map((s) => sentinelView(d, s)))).every((v) => v.port === y2.port && Number(v.epoch) >= 1), 's2 and s3 to name Y2 at the raised epoch', 20_000, 100);
+  await waitFor(async () => (await roleOf(y)) === 'slave' && (await onNode(y2, (c) => c.info('replication'))).includes('connected_slaves:1'), 'Y converted to a replica of Y2', 30_000, 200);
+}
+
+/** A deployment X (`timings`) and another primary Y with its replica, fresh for one test, for {@link failOverApart}. */
+export async function withDeployments(timings: SentinelTimings, use: (d: SentinelDeployment, other: ReplicatedPrimary) => Promise<void>): Promise<void> {
+  const [d, other] = await Promise.allSettled([startSentinelDeployment(timings), startReplicatedPrimary()]);
+  try {
+    if (d.status === 'rejected') throw d.reason;
+    if (other.status === 'rejected') throw other.reason;
+    await use(d.value, other.value);
+  } finally {
+    await Promise.all([d, other].map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+  }
 }
