@@ -47,3 +47,13 @@ export function newestViews<T extends PrimaryNamed>(views: readonly T[]): T[] {
   const newest = distinct.reduce<bigint | undefined>((max, v) => (max === undefined || v.configEpoch > max ? v.configEpoch : max), undefined);
   return distinct.filter((v) => v.configEpoch === newest);
 }
+
+/**
+ * The view a question about the connection's deployment is answered from (its replicas, its
+ * quorum: sentinel-replicas.ts): one of the newest configuration, the first (in the order given)
+ * that names the node the connection is on, else the first of them; undefined when none answered.
+ */
+export function newestNaming<T extends PrimaryNamed>(views: readonly T[]): T | undefined {
+  const newest = newestViews(views);
+  return newest.find((v) => v.namesNode === true) ?? newest[0];
+}

@@ -6,7 +6,6 @@
  * word over the newest epoch's and confirmed writes on the old primary (review32).
  */
 import type { Redis } from 'ioredis';
-import { sentinelFields } from './sentinel-replicas.js';
 
 export interface PrimaryNamedAnswer {
   /** `SENTINEL MYID`, when the sentinel answers it. */
@@ -45,4 +44,12 @@ export async function askPrimaryNamed(client: Redis, name: string): Promise<Prim
 /** A `config-epoch` field (an unsigned 64-bit number); 0, the epoch before any failover, when missing or unreadable. */
 function epochOf(field: string | undefined): bigint {
   return field !== undefined && /^\d+$/.test(field) ? BigInt(field) : 0n;
+}
+
+/** A sentinel's flat `field value …` reply (SENTINEL MASTER, an entry of SENTINEL REPLICAS) as a map. */
+export function sentinelFields(reply: unknown): Map<string, string> {
+  const fields = new Map<string, string>();
+  const flat = Array.isArray(reply) ? reply.map(String) : [];
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+  return fields;
 }

@@ -1,34 +1,18 @@
 import { Redis, type RedisOptions, type SentinelAddress } from 'ioredis';
 import { connectTimeoutOf } from '../queue/connection.js';
 
-/** What the first sentinel that answered said, and which it was; or why none answered. */
+/** What a sentinel said, and which it was; or why it did not answer. */
 export type SentinelAnswer<T> = { answer: T; sentinel: string } | { unanswered: string };
-
-/**
- * Asks the sentinels a connection found its primary through (`ask`, with the primary's name), one
- * sentinel after another until one answers. Undefined for a connection made without Sentinel.
- * Each sentinel has the connection's connect timeout to answer, connecting and asking: one that
- * takes the connection and never answers (a frozen process: the kernel completes the handshake)
- * held the check, and with it a producer's first enqueue or a worker's start, for ever.
- */
-export async function askEachSentinel<T>(redis: Redis, ask: (client: Redis, name: string) => Promise<T>): Promise<SentinelAnswer<T> | undefined> {
-  const { sentinels, name } = redis.options;
-  if (!sentinels?.length || !name) return undefined;
-  const failures: string[] = [];
-  for (const sentinel of sentinels) {
-    const asked = await askSentinel(redis, sentinel, name, ask);
-    if ('answer' in asked) return asked;
-    failures.push(asked.unanswered);
-  }
-  return { unanswered: failures.join('; ') };
-}
 
 /**
  * Asks every sentinel the connection lists, all at once, each within the connection's connect
  * timeout: one answer (or why none came) per sentinel, in the list's order. Undefined for a
- * connection made without Sentinel. For a question whose answer needs a majority of the sentinels
- * to agree (replica-count.ts), where the first sentinel that answers may be on the minority side
- * of a partition.
+ * connection made without Sentinel. Every sentinel, not the first that answers: that one may be
+ * on the minority side of a partition, or have missed a failover, and its answers describe the old
+ * primary (newest-primary.ts judges them). Each one held the connection's connect timeout at
+ * most, and all at once: one after another, sentinels whose hosts are down cost one timeout each.
+ * A frozen sentinel (the kernel completes the handshake) held the check, and with it a producer's
+ * first enqueue or a worker's start, for ever before each had a timeout.
  */
 export async function askAllSentinels<T>(redis: Redis, ask: (client: Redis, name: string) => Promise<T>): Promise<SentinelAnswer<T>[] | undefined> {
   const { sentinels, name } = redis.options;

@@ -1,6 +1,6 @@
 /**
- * Whether the sentinels can still fail the primary over: `SENTINEL CKQUORUM <name>`, asked of the
- * sentinel that answered the check's other question (sentinel-replicas.ts). With two of three
+ * Whether the sentinels can still fail the primary over: `SENTINEL CKQUORUM <name>`, answered by a
+ * sentinel of the newest configuration (sentinel-replicas.ts). With two of three
  * sentinels down (quorum 2), every write still went through and nothing said that the next primary
  * failure would leave Redis down until someone brought it back: the lines then said "All sentinels
  * are unreachable" and "check that Redis is running", never that Sentinel could not fail over.

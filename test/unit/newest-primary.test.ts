@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { namedElsewhere, type PrimaryNamed } from '../../src/durability/newest-primary.js';
+import { namedElsewhere, newestNaming, type PrimaryNamed } from '../../src/durability/newest-primary.js';
 
 let ids = 0;
 /** A sentinel naming the connection's node (true), another (false), or a host not resolved here (undefined), at `epoch`. */
@@ -44,5 +44,23 @@ describe('whether the sentinels, together, name another primary than the connect
     expect(namedElsewhere(3, [said(undefined, 1), said(true, 0)])).toBe(false);
     // A host not resolved here is neither side: the others decide.
     expect(namedElsewhere(3, [said(undefined, 1), said(false, 1)])).toBe(true);
+  });
+});
+
+describe('which sentinel describes the deployment (its replicas, its quorum)', () => {
+  it('one of the newest epoch, the first naming the connection\'s node: not the first listed, cut off at an older epoch', () => {
+    const stale = said(true, 0);
+    const [far, near] = [said(undefined, 1), said(true, 1)];
+    expect(newestNaming([stale, far, near])).toBe(near);
+    // The connection on the old primary: the newest configuration describes the promoted one.
+    const promoted = said(false, 1);
+    expect(newestNaming([stale, promoted])).toBe(promoted);
+    // Equal epochs: the first naming this node.
+    const [a, b] = [said(false), said(true)];
+    expect(newestNaming([a, b])).toBe(b);
+  });
+
+  it('none answered: none', () => {
+    expect(newestNaming([])).toBeUndefined();
   });
 });
