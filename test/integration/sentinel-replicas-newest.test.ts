@@ -20,6 +20,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { checkRedisDurability } from '../../src/durability/check.js';
+import { askSentinels } from '../../src/durability/sentinel-replicas.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { createLogger } from '../../src/logger.js';
 import { sendNotification, withProducerOn } from '../support/producer-session.js';
@@ -72,6 +73,10 @@ describe('the check asks a sentinel of the newest configuration, not the first l
         // s1 still missed the failover: the split held throughout.
         expect((await sentinelView(d, s1)).epoch).toBe('0');
 
+        // What the check now asks: Y2's replica, and the quorum of the sentinels that just failed over.
+        const facts = await askSentinels(redis, true);
+        expect(facts?.promotion && 'replicas' in facts.promotion ? facts.promotion.replicas.map((r) => r.address) : facts).toEqual([`127.0.0.1:${other.primary.port}`]);
+        expect(facts?.quorum).toBeUndefined();
         const lines: string[] = [];
         const logger = createLogger({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
         await checkRedisDurability(redis, ALL, logger);
