@@ -45,6 +45,8 @@ export interface ListedReplica {
   down: boolean;
   /** `replica-priority` (0: never promoted; lower first). */
   priority: number;
+  /** Sentinel's `runid` for it: the `run_id` of the process it last read INFO from there; empty or absent when it never has. */
+  runId?: string;
 }
 
 /** One sentinel's view of the primary it monitors under the connection's name. */
@@ -141,7 +143,9 @@ export async function countReplicas(node: Redis): Promise<ReplicaCount> {
   const sequence = ++sequences;
   const link = node.stream;
   const on = linkAddress(link);
-  const attached = attachedReplicas(await node.info('replication'));
+  const [replication, server] = await Promise.all([node.info('replication'), node.info('server')]);
+  const attached = attachedReplicas(replication);
+  const runId = parseInfo(server).get('run_id');
   const answers =
     (await askAllSentinels(node, async (client, name) => {
       const [primary, replicas] = await Promise.all([askPrimaryNamed(client, name), listReplicas(client, name)]);
@@ -157,7 +161,7 @@ export async function countReplicas(node: Redis): Promise<ReplicaCount> {
       namesNode: on && named ? await namesLink(named[0], named[1], on) : undefined,
       // A sentinel at an older epoch lists this node among the old primary's replicas: it can
       // confirm nothing to itself, and counted it held every call.
-      replicas: on ? await notThisNode(listedReplicas(replicas), on) : listedReplicas(replicas),
+      replicas: on ? await notThisNode(listedReplicas(replicas), on, runId) : listedReplicas(replicas),
     })),
   );
   const before = counted.get(node);
@@ -185,12 +189,12 @@ export function recountSoon(node: Redis, now = Date.now()): void {
   countReplicas(node).catch(() => {});
 }
 
-/** The replicas listed but the node `on` is connected to. */
-async function notThisNode(replicas: readonly ListedReplica[], on: LinkAddress): Promise<ListedReplica[]> {
+/** The replicas listed but the node `on` is connected to (whose INFO `run_id` is `runId`); `names` is namesLink, or a test's own. */
+export async function notThisNode(replicas: readonly ListedReplica[], on: LinkAddress, runId: string | undefined, names: typeof namesLink = namesLink): Promise<ListedReplica[]> {
   const self = await Promise.all(
     replicas.map((r) => {
       const colon = r.address.lastIndexOf(':');
-      return namesLink(r.address.slice(0, colon), r.address.slice(colon + 1), on);
+      return names(r.address.slice(0, colon), r.address.slice(colon + 1), on);
     }),
   );
   return replicas.filter((_, i) => self[i] !== true);
@@ -216,6 +220,7 @@ function listedReplicas(reply: unknown): ListedReplica[] {
       address: `${fields.get('ip') ?? '?'}:${fields.get('port') ?? '?'}`,
       down: /(^|,)(s_down|o_down)(,|$)/.test(fields.get('flags') ?? ''),
       priority: Number(fields.get('replica-priority') ?? fields.get('slave-priority') ?? 100),
+      runId: fields.get('runid'),
     };
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attachedReplicas, replicasToConfirm, sentinelsListed, type ListedReplica, type SentinelView } from '../../src/durability/replica-count.js';
+import { attachedReplicas, notThisNode, replicasToConfirm, sentinelsListed, type ListedReplica, type SentinelView } from '../../src/durability/replica-count.js';
 
 const replica = (address: string, down = false, priority = 100): ListedReplica => ({ address, down, priority });
 let ids = 0;
@@ -112,5 +112,34 @@ describe('SMSQ_DURABILITY_REPLICAS=all: the replicas a confirmation counts', () 
   it("reads the primary's attached replicas from INFO replication", () => {
     const info = '# Replication\r\nrole:master\r\nconnected_slaves:2\r\nslave0:ip=10.0.0.2,port=6379,state=online,offset=100,lag=0\r\nslave1:ip=10.0.0.3,port=6380,state=wait_bgsave,offset=0,lag=0\r\nmaster_repl_offset:100\r\n';
     expect(attachedReplicas(info)).toEqual(['10.0.0.2:6379', '10.0.0.3:6380']);
+  });
+});
+
+describe('SMSQ_DURABILITY_REPLICAS=all: the node the connection is on, listed as a replica by a sentinel that missed its promotion', () => {
+  const on = { address: '10.0.0.2', port: 6379 };
+  const THIS_RUN = 'a'.repeat(40);
+  // Sentinels that announce host names; the resolver is out (a DNS outage): no name resolves.
+  const dnsDown = async () => undefined;
+  const named = (address: string, runId?: string): ListedReplica => ({ ...replica(address), runId });
+
+  it('is told by its run id when its host name does not resolve: it can never confirm to itself', async () => {
+    const listed = [named('p.example:6379', THIS_RUN), named('r.example:6379', 'b'.repeat(40))];
+    expect(await notThisNode(listed, on, THIS_RUN, dnsDown)).toEqual([listed[1]]);
+    // Counted, it asked every call for a replica that does not exist: the stale sentinel's list
+    // counts where no majority names this node (every name unresolved), and WAIT 2 never met.
+    const views = [view(undefined, await notThisNode(listed, on, THIS_RUN, dnsDown))];
+    expect(replicasToConfirm({ listed: 3, views, attached: ['r.example:6379'], previous: 1 })).toEqual({ count: 1, leftOut: 0, replicas: ['r.example:6379'] });
+  });
+
+  it('a name that does not resolve and is not its run id stays counted: it may be a replica cut off from the primary that the sentinels could promote', async () => {
+    const listed = [named('r.example:6379', 'b'.repeat(40)), named('q.example:6379'), named('s.example:6379', '')];
+    expect(await notThisNode(listed, on, THIS_RUN, dnsDown)).toEqual(listed);
+    // Nor is anything dropped when this node's run id is unknown (INFO without it).
+    expect(await notThisNode([named('p.example:6379', '')], on, undefined, dnsDown)).toHaveLength(1);
+  });
+
+  it('by address as before, when the name resolves to the link', async () => {
+    const resolves = async (host: string) => host === 'p.example';
+    expect(await notThisNode([named('p.example:6379'), named('r.example:6379')], on, THIS_RUN, resolves)).toEqual([named('r.example:6379')]);
   });
 });
