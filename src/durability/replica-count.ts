@@ -61,7 +61,14 @@ export interface ReplicaCountFacts {
   views: readonly SentinelView[];
   /** The replicas attached to this primary now, `ip:port` (INFO replication). */
   attached: readonly string[];
-  /** The count made before on this connection, if any: a floor unless a majority names this node. */
+  /**
+   * The count made before on this connection, if any: a floor unless a majority names this node.
+   * On whichever link, and primary, it was made: a floor only raises the count (WAIT must hear
+   * from more replicas, never fewer), and kept to one link, a reconnect with the sentinels out of
+   * reach would count only the replicas attached then, leaving out one cut off from the primary
+   * that they could promote (review31); on a promoted primary, the replicas the sentinels have not
+   * yet pointed at it.
+   */
   previous: number | undefined;
 }
 
@@ -189,10 +196,21 @@ export function recountSoon(node: Redis, now = Date.now()): void {
   countReplicas(node).catch(() => {});
 }
 
-/** The replicas listed but the node `on` is connected to (whose INFO `run_id` is `runId`); `names` is namesLink, or a test's own. */
+/**
+ * The replicas listed but the node `on` is connected to (whose INFO `run_id` is `runId`); `names`
+ * is namesLink, or a test's own. By run id first: with sentinels that announce host names, a name
+ * that does not resolve here (a DNS outage) left namesLink without an answer, and this node,
+ * listed as a replica by a sentinel that missed its promotion, was counted: a replica that can
+ * never confirm, and every call held. A run id is the process's own (160 random bits, Sentinel
+ * reads it from that address's INFO), so no other replica is taken for this node. A name that
+ * neither resolves nor carries this run id stays counted: it may be a replica cut off from the
+ * primary that the sentinels could promote, and left out it would miss writes confirmed without
+ * it (review31).
+ */
 export async function notThisNode(replicas: readonly ListedReplica[], on: LinkAddress, runId: string | undefined, names: typeof namesLink = namesLink): Promise<ListedReplica[]> {
   const self = await Promise.all(
     replicas.map((r) => {
+      if (runId && r.runId === runId) return true;
       const colon = r.address.lastIndexOf(':');
       return names(r.address.slice(0, colon), r.address.slice(colon + 1), on);
     }),
