@@ -8,6 +8,21 @@ import { quotedNames, readRecipientHeader, type RecipientHeader } from './recipi
 import type { FileColumns } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
 import type { FileEncoding } from './encoding-names.js';
+import { ValidationError } from '../src/errors.js';
+
+/**
+ * A cell a workbook's reader found holding no text to send (an error value, a formula with no
+ * stored value): its place, what it holds and the fix. The row is rejected naming it.
+ */
+export interface CellFault {
+  /** 0-based, as in the row's cells. */
+  at: number;
+  /** The column as the file names it (`B`). */
+  column: string;
+  /** What it holds, said after the column: `holds the error value #N/A, ...`. */
+  problem: string;
+  fix: string;
+}
 
 /** Longest cell kept as the `input` of a rejected row. */
 const INPUT_SHOWN = 32;
@@ -61,9 +76,18 @@ export class RecipientRows {
     return { params: header.names.filter((_, i) => i !== header.phoneAt), field: this.headerField, phone: header.names[header.phoneAt] };
   }
 
-  /** The recipient on `cells` (read from line `line`), or undefined for the header and blank rows. */
-  row(cells: readonly string[], line: number): CampaignRecipient | undefined {
-    if (isBlank(cells)) return undefined;
+  /**
+   * The recipient on `cells` (read from line `line`), or undefined for the header and blank rows.
+   * `faults`: its cells that hold no text to send; a row with one is rejected naming the first, and
+   * a first row with one (the header) refuses the file.
+   */
+  row(cells: readonly string[], line: number, faults: readonly CellFault[] = []): CampaignRecipient | undefined {
+    const fault = faults[0];
+    if (fault === undefined && isBlank(cells)) return undefined;
+    if (!this.headerRead && fault !== undefined) {
+      // The row that names the columns, or the first number of a list without a header: either way no list to read.
+      throw new ValidationError([{ field: `${this.field}:${line}`, message: `column ${fault.column} of the first row ${fault.problem} (nothing was enqueued). Fix: ${fault.fix}` }]);
+    }
     if (!this.headerRead) {
       this.headerRead = true;
       this.headerField = `${this.field}:${line}`;
@@ -72,6 +96,7 @@ export class RecipientRows {
     }
     const header = this.header;
     if (header === undefined) {
+      if (fault !== undefined) return { phone: shown(cells[0]), line, error: `column ${fault.column} ${fault.problem}. Fix: ${fault.fix}` };
       // A list of numbers alone, the common case.
       if (cells.length === 1) return new NumberRow((cells[0] as string).trim(), line);
       return { phone: shown(cells[0]), line, error: `expected 1 field (a list without a header), found ${cells.length}. Fix: one number per line, or a header naming the columns` };
@@ -94,6 +119,7 @@ export class RecipientRows {
       };
     }
     const phone = (cells[header.phoneAt] as string).trim();
+    if (fault !== undefined) return { phone: shown(phone), line, error: `column ${fault.column} (${quotedNames([header.names[fault.at] ?? ''])}) ${fault.problem}. Fix: ${fault.fix}` };
     if (cells.length === 1) return new NumberRow(phone, line);
     const params: Record<string, string> = {};
     for (let i = 0; i < cells.length; i++) if (i !== header.phoneAt) params[header.names[i] as string] = cells[i] as string;

@@ -11,7 +11,7 @@ import { Transform, type Readable } from 'node:stream';
 import { ValidationError } from '../src/errors.js';
 import { readError } from './recipient-file-errors.js';
 import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS } from './recipient-source.js';
-import { RecipientRows } from './recipient-rows.js';
+import { RecipientRows, type CellFault } from './recipient-rows.js';
 import { HeaderWithoutPhoneError } from './recipient-header.js';
 import { mention, quoted } from '../src/setting-mention.js';
 import type { CsvRecipients } from './csv-recipients.js';
@@ -40,51 +40,139 @@ function sheetDate(d: Date): string {
   return `${day} ${hms.endsWith(':00') && ms === '000' ? hms.slice(0, 5) : hms}`;
 }
 
-/** One cell as text, whatever Excel stored in it. */
-export function cellText(value: unknown): string {
+/**
+ * What makes a cell hold nothing a message can show: an error value, a formula whose value the
+ * file does not store. Read as text they went out as "#N/A" and "[object Object]"; the row is
+ * rejected instead, naming the column ({@link RecipientRows.row}).
+ */
+type ValueFault = Pick<CellFault, 'problem' | 'fix'> & {
+  /** What the rejected row's input shows of the cell, when it is the number column's (default: nothing). */
+  shown?: string;
+};
+
+/** What a cell of a row holds, once read: a value to show, or a fault. */
+type CellValue = string | number | boolean | Date | ValueFault;
+
+const isFault = (value: CellValue): value is ValueFault => typeof value === 'object' && !(value instanceof Date);
+
+const NO_STORED_VALUE: ValueFault = {
+  problem: 'holds a formula with no stored value (the workbook was saved by a program that does not compute formulas), so there is no text to send',
+  fix: 'open the workbook in Excel or WPS and save it, which stores each formula\'s value, or paste the column as values',
+};
+const ERROR_RESULT: ValueFault = {
+  problem: 'holds a formula whose result is an error value (#N/A, #DIV/0!, #VALUE!, ...), which the message would show',
+  fix: 'correct the formula or the cells it reads, save the workbook again, or remove the row',
+};
+const NOT_A_VALUE: ValueFault = { problem: 'holds something that is not text, a number or a date', fix: 'type the value again in the cell, save the workbook again, or remove the row' };
+/** A number with decimals where the phone number is: it was read as one of 12 digits ("has 11 digits, got 12"). */
+const NOT_WHOLE: ValueFault = {
+  problem: 'holds a number with decimals, not a whole number: a phone number has digits only',
+  fix: 'correct the cell (format the column as Text in Excel before typing numbers, so that they stay as typed)',
+};
+
+/**
+ * One cell as exceljs's streaming reader (4.4.0) gives it, `result` the formula's stored value as
+ * the cell keeps it (`cell.result`): the row's `values` drop a result that is falsy (0, "", and
+ * NaN, which is how the reader leaves an error result such as #DIV/0!), so a formula read from
+ * them alone could not tell 0 from no value at all. A shared formula's other cells come as
+ * `{ formula: "", result }`; a hyperlink as `{ text, hyperlink }`; rich text as its runs.
+ */
+function cellValue(value: unknown, result?: unknown): CellValue {
   if (value === null || value === undefined) return '';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value instanceof Date) return value;
+  if (typeof value !== 'object') return NOT_A_VALUE;
+  const v = value as { richText?: unknown; text?: unknown; result?: unknown; error?: unknown; formula?: unknown; sharedFormula?: unknown };
+  if (Array.isArray(v.richText)) return v.richText.map((run: { text?: unknown }) => (typeof run.text === 'string' ? run.text : '')).join('');
+  if ('formula' in v || 'sharedFormula' in v || 'result' in v) {
+    const stored = result ?? v.result;
+    if (stored === undefined || stored === null) return NO_STORED_VALUE;
+    if (typeof stored === 'number' && Number.isNaN(stored)) return ERROR_RESULT;
+    if (typeof stored === 'object' && !(stored instanceof Date)) return 'error' in stored ? ERROR_RESULT : NOT_A_VALUE;
+    return cellValue(stored);
+  }
+  if (v.error !== undefined) {
+    const error = String(v.error);
+    return { problem: `holds the error value ${error}, not text: the message would show "${error}"`, fix: 'correct the cell (or the formula it was copied from) and save the workbook again, or remove the row' };
+  }
+  if (v.text !== undefined) return cellValue(v.text); // a hyperlink: its text, itself text or rich text
+  return NOT_A_VALUE;
+}
+
+/** One cell as text, whatever Excel stored in it; a fault as nothing. */
+export function cellText(value: unknown): string {
+  return valueText(cellValue(value));
+}
+
+function valueText(value: CellValue): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return Number.isInteger(value) ? value.toFixed(0) : String(value);
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (value instanceof Date) return sheetDate(value);
-  if (typeof value === 'object') {
-    const v = value as { richText?: { text: string }[]; text?: unknown; result?: unknown; error?: unknown };
-    if (Array.isArray(v.richText)) return v.richText.map((r) => r.text).join('');
-    if ('result' in v) return cellText(v.result); // a formula: its last computed value
-    if (v.text !== undefined) return cellText(v.text); // a hyperlink
-    if (v.error !== undefined) return String(v.error);
-  }
-  return String(value);
+  return '';
 }
 
-/** numfmt's format(): a number as a format code shows it. */
-type NumberFormatter = (numFmt: string, value: number) => string;
+/** What the reader takes of numfmt: a number as a format code shows it, and whether a code is a date's. */
+interface NumberFormats {
+  format(numFmt: string, value: number): string;
+  isDateFormat(numFmt: string): boolean;
+}
 
-/** What rowsOf reads of an exceljs row beside its values: each cell's number format. */
-interface FormattedRow {
+/** What rowsOf reads of an exceljs row: its values, and each cell's number format and formula result. */
+interface SheetRow {
+  number: number;
   values: unknown;
-  getCell(column: number): { numFmt?: unknown };
+  getCell(column: number): { numFmt?: unknown; result?: unknown };
 }
+
+/** Days from Excel's epoch (1899-12-30, or 1904-01-01 in a workbook that says so) to 1970-01-01. */
+const EPOCH_DAYS = 25569;
+const EPOCH_1904_DAYS = 1462;
 
 /**
- * Param cells holding a number with a number format of their own, as the sheet shows them
- * (numfmt, Excel's format codes): a discount cell shown 50% is stored 0.5, a price shown ¥9.90 is
- * 9.9, and the stored number is what went into the message. The number column keeps its digits
- * (a format with thousands separators would make a number no phone has); dates are read apart.
+ * A row's cells as text, and its cells that hold no text to send. Param cells holding a number
+ * with a number format of their own read as the sheet shows them (numfmt, Excel's format codes):
+ * a discount cell shown 50% is stored 0.5, a price shown ¥9.90 is 9.9, and the stored number is
+ * what went into the message. A formula's number under a date format is a date, read as a date
+ * cell is (exceljs makes Dates of date cells only). The number column keeps its digits (a format
+ * with thousands separators would make a number no phone has), and a number with decimals there
+ * is a fault, not a number of 12 digits.
  */
-function formatNumbers(row: FormattedRow, cells: string[], phoneAt: number | undefined, formatNumber: NumberFormatter): void {
-  if (phoneAt === undefined) return; // the header row, or a list of numbers without one
-  const values = Array.isArray(row.values) ? (row.values as unknown[]) : [];
-  for (let i = 0; i < cells.length; i++) {
-    const value = values[i + 1];
-    if (i === phoneAt || typeof value !== 'number') continue;
-    const numFmt = row.getCell(i + 1).numFmt;
-    if (typeof numFmt !== 'string' || numFmt === '' || numFmt === 'General') continue;
-    try {
-      cells[i] = formatNumber(numFmt, value);
-    } catch {
-      // A format code numfmt cannot read: the stored number, as before.
-    }
+function readRow(row: SheetRow, phoneAt: number | undefined, formats: NumberFormats, date1904: boolean): { cells: string[]; faults: CellFault[] } {
+  const list = Array.isArray(row.values) ? (row.values as unknown[]) : [];
+  const values: CellValue[] = [];
+  for (let i = 1; i < list.length; i++) {
+    const raw = list[i];
+    const formula = raw !== null && typeof raw === 'object' && ('formula' in raw || 'sharedFormula' in raw);
+    let value = cellValue(raw, formula ? row.getCell(i).result : undefined);
+    if (typeof value === 'number') value = formatted(value, i - 1, row.getCell(i).numFmt, { phoneAt, formula, formats, date1904 });
+    values.push(value);
+  }
+  let last = values.length - 1;
+  for (; last >= 0; last--) {
+    const value = values[last] as CellValue;
+    if (isFault(value) || valueText(value).trim() !== '') break;
+  }
+  const cells: string[] = [];
+  const faults: CellFault[] = [];
+  for (let i = 0; i <= last; i++) {
+    const value = values[i] as CellValue;
+    if (isFault(value)) {
+      faults.push({ problem: value.problem, fix: value.fix, at: i, column: columnName(i + 1) });
+      cells.push(value.shown ?? '');
+    } else cells.push(valueText(value));
+  }
+  return { cells, faults };
+}
+
+function formatted(value: number, at: number, numFmt: unknown, how: { phoneAt: number | undefined; formula: boolean; formats: NumberFormats; date1904: boolean }): CellValue {
+  if (at === how.phoneAt) return Number.isInteger(value) ? value : { ...NOT_WHOLE, shown: String(value) };
+  if (how.phoneAt === undefined || typeof numFmt !== 'string' || numFmt === '' || numFmt === 'General') return value;
+  try {
+    if (how.formula && how.formats.isDateFormat(numFmt)) return new Date(Math.round((value - EPOCH_DAYS + (how.date1904 ? EPOCH_1904_DAYS : 0)) * 86_400_000));
+    return how.formats.format(numFmt, value);
+  } catch {
+    // A format code numfmt cannot read: the stored number, as before.
+    return value;
   }
 }
 
@@ -247,7 +335,7 @@ async function* xlsxRowChunks(source: string | Buffer | Readable, opts: Workbook
   // producer could load, and most producers never read a workbook (docs/benchmarks.md); its
   // companions with it.
   const { default: ExcelJS } = await import('exceljs');
-  const { format: formatNumber } = await import('numfmt');
+  const formats: NumberFormats = await import('numfmt');
   const { openWorkbookZip } = await import('./workbook-zip.js');
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(undefined as unknown as Readable, {
     sharedStrings: 'cache',
@@ -276,7 +364,7 @@ async function* xlsxRowChunks(source: string | Buffer | Readable, opts: Workbook
       };
       try {
         for await (const events of (await wanted.open()).parse()) {
-          const out = rowsOf(events, rows, field, formatNumber);
+          const out = rowsOf(events, rows, field, formats, date1904Of(reader));
           recipients += out.length;
           yield out;
         }
@@ -373,11 +461,16 @@ function unresolvedColumn(values: unknown): number | undefined {
   return at >= 1 ? at : undefined;
 }
 
-function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows, field: string, formatNumber: NumberFormatter): CampaignRecipient[] {
+/** Whether the workbook counts its dates from 1904 (old Mac Excel), as exceljs's reader has read its workbook part. */
+function date1904Of(reader: object): boolean {
+  return (reader as { properties?: { model?: { date1904?: unknown } } }).properties?.model?.date1904 === true;
+}
+
+function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows, field: string, formats: NumberFormats, date1904: boolean): CampaignRecipient[] {
   const out: CampaignRecipient[] = [];
   for (const event of events) {
     if (event.eventType !== 'row') continue;
-    const row = event.value as { number: number; values: unknown };
+    const row = event.value as SheetRow;
     const unresolved = unresolvedColumn(row.values);
     if (unresolved !== undefined) {
       throw new ValidationError([
@@ -387,9 +480,10 @@ function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: 
         },
       ]);
     }
-    const cells = cellsOf(row.values);
-    formatNumbers(row as unknown as FormattedRow, cells, rows.phoneColumn(), formatNumber);
-    const recipient = rows.row(cells, row.number);
+    // The number column once the header has named it; a list without a header has its numbers first.
+    const phoneAt = rows.headerPending ? undefined : (rows.phoneColumn() ?? 0);
+    const { cells, faults } = readRow(row, phoneAt, formats, date1904);
+    const recipient = rows.row(cells, row.number, faults);
     if (recipient !== undefined) out.push(recipient);
   }
   return out;
