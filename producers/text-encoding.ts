@@ -13,6 +13,7 @@ import { ValidationError } from '../src/errors.js';
 import { mention } from '../src/setting-mention.js';
 import { beginsWith, notTextSignature, UTF16_NUL_DENSITY, utf16ByNuls } from './file-signature.js';
 import { LineEncodings } from './line-encodings.js';
+import { Gb2312Share } from './gb2312-share.js';
 import { ENCODING_FIX, type FileEncoding } from './encoding-names.js';
 
 const BOMS: { bytes: number[]; encoding: FileEncoding }[] = [
@@ -181,7 +182,7 @@ export async function settleEncoding(source: Rereadable, { named, field, textOnl
     // The common case, and the fast one: a native check per chunk.
     if (await fitsEncoding(source, 'utf-8', partial)) return 'utf-8';
   }
-  const { lines, gb18030 } = await judgeLines(source, partial);
+  const { lines, gb18030, share } = await judgeLines(source, partial);
   // GBK text is never valid UTF-8 Chinese but by chance: the file is UTF-8, these lines are not.
   if (declared === undefined && lines.utf8.count > 0 && lines.utf8.count >= lines.notUtf8.count) throw notUtf8LineError(field, lines);
   if (!gb18030) {
@@ -190,6 +191,7 @@ export async function settleEncoding(source: Rereadable, { named, field, textOnl
     throw new ValidationError([{ field: `${field}:${line}`, message: `line ${line} holds bytes that are neither UTF-8 nor GBK/GB18030 (nothing was enqueued). Fix: ${ENCODING_FIX}` }]);
   }
   if (lines.utf8.count * CHANCE_UTF8_LINES > lines.notUtf8.count) throw utf8LineError(field, lines, declared !== undefined);
+  if (declared === undefined && share.doubtful) throw doubtfulGbkError(field, share);
   return 'gb18030';
 }
 
@@ -200,18 +202,39 @@ export async function settleEncoding(source: Rereadable, { named, field, textOnl
  */
 const CHANCE_UTF8_LINES = 1000;
 
-/** One pass over a file that is not all UTF-8: its lines by kind, and whether its bytes are all valid GB18030. */
-async function judgeLines(source: Rereadable, partial: boolean): Promise<{ lines: LineEncodings; gb18030: boolean }> {
+/**
+ * One pass over a file that is not all UTF-8: its lines by kind, whether its bytes are all valid
+ * GB18030, and how much of it reads as GB2312 (counted while they are).
+ */
+async function judgeLines(source: Rereadable, partial: boolean): Promise<{ lines: LineEncodings; gb18030: boolean; share: Gb2312Share }> {
   const lines = new LineEncodings();
   const check = new EncodingCheck('gb18030', false);
+  const share = new Gb2312Share();
   let fits = true;
   for await (const chunk of source()) {
     lines.write(chunk);
     if (fits) fits = check.write(chunk);
+    if (fits) share.write(chunk);
   }
   lines.end(partial);
   if (fits && !partial) fits = check.end() === undefined;
-  return { lines, gb18030: fits };
+  return { lines, gb18030: fits, share };
+}
+
+/**
+ * The refusal of a file guessed to be GBK whose reading so is doubtful ({@link Gb2312Share}): the
+ * first character outside GB2312 named as it would read, and both fixes, since rare names in a
+ * real GBK list can make one.
+ */
+function doubtfulGbkError(field: string, share: Gb2312Share): ValidationError {
+  const line = share.first?.line ?? 1;
+  const total = share.gb2312 + share.beyond;
+  return new ValidationError([
+    {
+      field: `${field}:${line}`,
+      message: `line ${line} is not UTF-8, and read as GBK/GB18030 (a CSV saved by Excel in China) it would show "${share.firstRead()}": ${share.beyond} of the file's ${total} characters beyond ASCII would be rare ones outside GB2312, as when a file in another encoding (Latin-1/Windows-1252, Shift-JIS) is read as GBK, so it is not guessed to be GBK (nothing was enqueued). Fix: save the file as "CSV UTF-8" (Excel: Save As → CSV UTF-8); or, if it is GBK (names with rare characters such as 喆 or 堃), name it with ${mention('encoding', 'gb18030')}`,
+    },
+  ]);
 }
 
 /** Why a line in the other encoding is refused rather than read. */
