@@ -179,6 +179,70 @@ describe('a number cell with a number format', () => {
   });
 });
 
+describe('formula and error cells', () => {
+  /** A sheet of `phone,name` (shared strings) and rows of `<c>` XML for column B, each after a number in A. */
+  function sheetOf(name: string, cells: string[], header = '<c r="B1" t="s"><v>1</v></c>'): string {
+    const rows = cells.map((c, i) => `<row r="${i + 2}"><c r="A${i + 2}"><v>${13800138000 + i}</v></c>${c.replaceAll('@', `B${i + 2}`)}</row>`).join('');
+    return workbook(name, {
+      'xl/worksheets/sheet1.xml': xml(`<worksheet ${NS}><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c>${header}</row>${rows}</sheetData></worksheet>`),
+      'xl/sharedStrings.xml': xml(`<sst ${NS}><si><t>phone</t></si><si><t>name</t></si></sst>`),
+    });
+  }
+
+  it('a formula reads as its stored value, 0 and "" too (exceljs\'s row values drop a falsy result: they read "[object Object]"); a shared formula\'s other cells the same', async () => {
+    const path = sheetOf('formula-values.xlsx', [
+      '<c r="@"><f>1-1</f><v>0</v></c>',
+      '<c r="@" t="str"><f>""</f><v></v></c>',
+      '<c r="@" t="str"><f t="shared" ref="B4:B5" si="0">A4&amp;"x"</f><v>Li</v></c>',
+      '<c r="@" t="str"><f t="shared" si="0"/><v>Wang</v></c>',
+      '<c r="@" t="inlineStr"><is><t>Zhao</t></is></c>',
+    ]);
+    expect(await read(path)).toEqual([
+      { phone: '13800138000', params: { name: '0' }, line: 2 },
+      { phone: '13800138001', params: { name: '' }, line: 3 },
+      { phone: '13800138002', params: { name: 'Li' }, line: 4 },
+      { phone: '13800138003', params: { name: 'Wang' }, line: 5 },
+      { phone: '13800138004', params: { name: 'Zhao' }, line: 6 },
+    ]);
+  });
+
+  it('a row whose cell is an error value, a formula without a stored value or with an error for one is rejected naming the column; in the header such a cell refuses the file', async () => {
+    const path = sheetOf('formula-faults.xlsx', [
+      '<c r="@"><f>A2&amp;"x"</f></c>',
+      '<c r="@" t="str"><f t="shared" ref="B3:B4" si="0">A3&amp;"x"</f></c>',
+      '<c r="@" t="str"><f t="shared" si="0"/></c>',
+      '<c r="@" t="e"><f>1/0</f><v>#DIV/0!</v></c>',
+      '<c r="@" t="e"><v>#REF!</v></c>',
+    ]);
+    const rows = (await read(path)) as { phone: string; line: number; error?: string }[];
+    expect(rows.map((r) => [r.line, r.error?.replace(/\. Fix: .*/, '')])).toEqual([
+      [2, expect.stringMatching(/^column B \("name"\) holds a formula with no stored value/)],
+      [3, expect.stringMatching(/^column B \("name"\) holds a formula with no stored value/)],
+      [4, expect.stringMatching(/^column B \("name"\) holds a formula with no stored value/)],
+      [5, expect.stringMatching(/^column B \("name"\) holds a formula whose result is an error value/)],
+      [6, 'column B ("name") holds the error value #REF!, not text: the message would show "#REF!"'],
+    ]);
+    const header = await read(sheetOf('header-fault.xlsx', ['<c r="@" t="s"><v>1</v></c>'], '<c r="B1" t="e"><v>#NAME?</v></c>'));
+    expect(header).toBeInstanceOf(ValidationError);
+    expect((header as ValidationError).issues).toEqual([{ field: 'file:1', message: expect.stringMatching(/^column B of the first row holds the error value #NAME\?.*\(nothing was enqueued\)\. Fix: /) }]);
+  });
+
+  it('a formula\'s number under a date format reads as a date cell does; a phone cell with decimals is not a whole number', async () => {
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Sheet1');
+    sheet.addRow(['phone', 'day']);
+    sheet.addRow([13800138000, { formula: 'DATE(2026,12,4)', result: new Date(Date.UTC(2026, 11, 4)) }]);
+    sheet.addRow([{ formula: '13800138001.5', result: 13800138001.5 }, 'x']);
+    sheet.getCell('B2').numFmt = 'yyyy/m/d';
+    const path = join(dir, 'formula-date.xlsx');
+    await book.xlsx.writeFile(path);
+    expect(await read(path)).toEqual([
+      { phone: '13800138000', params: { day: '2026-12-04' }, line: 2 },
+      { phone: '13800138001.5', line: 3, error: expect.stringMatching(/^column A \("phone"\) holds a number with decimals, not a whole number/) },
+    ]);
+  });
+});
+
 describe('a workbook whose sheet list comes after its sheets', () => {
   it('is read, its sheets by their names (exceljs parsed a sheet before the list that names it: "Cannot read properties of undefined (reading \'sheets\')", 1 run in 8-24 of a test whose writer orders its parts as it goes)', async () => {
     const parts: [string, Buffer][] = [
