@@ -139,7 +139,8 @@ function countChar(text: string, ch: string, before: number): number {
 /**
  * The encoding of `source`: the one its byte-order mark declares, else the one named, else
  * recognised from its bytes: UTF-8 when they are all valid UTF-8, else GB18030 when they are all
- * valid GB18030 (GBK text, as Excel saves it in China, is valid GB18030). A file whose first bytes
+ * valid GB18030 (GBK text, as Excel saves it in China, is valid GB18030) and read mostly as
+ * GB2312, which bytes of another encoding read as GBK do not ({@link Gb2312Share}). A file whose first bytes
  * name another kind (a workbook or archive renamed .csv, a PDF) is refused as what it is. NUL bytes
  * without a BOM mean UTF-16, named for the user to confirm, or a binary file. Throws a
  * ValidationError naming the line of the first bad byte and the fix when the bytes fit none.
