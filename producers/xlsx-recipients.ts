@@ -17,6 +17,7 @@ import { mention, quoted } from '../src/setting-mention.js';
 import type { CsvRecipients } from './csv-recipients.js';
 import type { CampaignRecipient } from './schemas.js';
 import type { WorkbookZip } from './workbook-zip.js';
+import { plainTextRuns } from './xlsx-text-runs.js';
 
 export interface WorkbookOptions {
   /** The sheet to read; default the first. */
@@ -279,7 +280,7 @@ async function listSheets(reader: object, zip: WorkbookZip): Promise<ListedSheet
   await read('xl/_rels/workbook.xml.rels', parts._parseRels);
   await read('xl/workbook.xml', parts._parseWorkbook);
   await read('xl/sharedStrings.xml', async (entry) => {
-    for await (const _ of parts._parseSharedStrings.call(parts, entry)); // 'cache': kept on the reader
+    for await (const _ of parts._parseSharedStrings.call(parts, plainTextRuns(entry))); // 'cache': kept on the reader
   });
   await read('xl/styles.xml', parts._parseStyles);
   const sheets: ListedSheet[] = [];
@@ -294,7 +295,7 @@ async function listSheets(reader: object, zip: WorkbookZip): Promise<ListedSheet
       hidden: listed.state === 'hidden' || listed.state === 'veryHidden',
       async open() {
         const entry = await zip.open(part);
-        const [made] = parts._parseWorksheet.call(parts, entry, /(\d+)\.xml$/.exec(part)?.[1] ?? part);
+        const [made] = parts._parseWorksheet.call(parts, plainTextRuns(entry), /(\d+)\.xml$/.exec(part)?.[1] ?? part);
         if (made === undefined) throw new Error(`sheet ${quoted(listed.name)} could not be opened`);
         made.value.name = listed.name;
         return made.value;

@@ -7,6 +7,7 @@
  * of memory"; 221 KB inflating to 200 MB was read at 333 MB of RSS.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -14,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readRecipientsXlsx } from '../../producers/xlsx-recipients.js';
 import { ValidationError } from '../../src/errors.js';
 import { zip } from '../support/zip.js';
+import { plainTextRuns } from '../../producers/xlsx-text-runs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smsq-xlsx-limits-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -240,6 +242,40 @@ describe('formula and error cells', () => {
       { phone: '13800138000', params: { day: '2026-12-04' }, line: 2 },
       { phone: '13800138001.5', line: 3, error: expect.stringMatching(/^column A \("phone"\) holds a number with decimals, not a whole number/) },
     ]);
+  });
+});
+
+describe('text cells of more than one run', () => {
+  it('a sheet\'s own rich text reads whole, and a phonetic guide (Japanese Excel\'s furigana) is not the text: they read "修" and the guide', async () => {
+    const path = workbook('runs.xlsx', {
+      'xl/worksheets/sheet1.xml': xml(
+        `<worksheet ${NS}><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>` +
+          '<row r="2"><c r="A2"><v>13800138000</v></c><c r="B2" t="inlineStr"><is><r><rPr><b/></rPr><t>欧阳</t></r><r><t xml:space="preserve">修 </t></r></is></c></row>' +
+          '<row r="3"><c r="A3"><v>13800138001</v></c><c r="B3" t="inlineStr"><is><t>山田</t><rPh sb="0" eb="2"><t>ヤマダ</t></rPh></is></c></row>' +
+          '<row r="4"><c r="A4"><v>13800138002</v></c><c r="B4" t="s"><v>2</v></c></row>' +
+          '<row r="5"><c r="A5"><v>13800138003</v></c><c r="B5" t="inlineStr"><is><t>张三</t></is></c></row></sheetData></worksheet>',
+      ),
+      'xl/sharedStrings.xml': xml(`<sst ${NS}><si><t>phone</t></si><si><t>name</t></si><si><t>佐藤</t><rPh sb="0" eb="2"><t>サトウ</t></rPh><phoneticPr fontId="1"/></si></sst>`),
+    });
+    expect(await read(path)).toEqual([
+      { phone: '13800138000', params: { name: '欧阳修 ' }, line: 2 },
+      { phone: '13800138001', params: { name: '山田' }, line: 3 },
+      { phone: '13800138002', params: { name: '佐藤' }, line: 4 },
+      { phone: '13800138003', params: { name: '张三' }, line: 5 },
+    ]);
+  });
+
+  it('the rewrite holds whatever the chunks the part arrives in, and passes every other byte as it is', async () => {
+    const xmlText = '<row><c t="inlineStr"><is><r><t>欧阳</t></r><r><t>修</t></r></is></c><c><v>1</v></c></row><si><t>佐藤</t><rPh sb="0"><t>サトウ</t></rPh></si><i>x</i>';
+    const bytes = Buffer.from(xmlText);
+    for (const size of [1, 2, 3, 4, 5, 7, 64]) {
+      const source = Readable.from((function* () {
+        for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+      })());
+      const out: Buffer[] = [];
+      for await (const chunk of plainTextRuns(source)) out.push(chunk as Buffer);
+      expect(Buffer.concat(out).toString(), `pieces of ${size}`).toBe('<row><c t="inlineStr"><is><t xml:space="preserve">欧阳修</t></is></c><c><v>1</v></c></row><si><t>佐藤</t></si><i>x</i>');
+    }
   });
 });
 
