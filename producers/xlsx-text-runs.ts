@@ -32,7 +32,9 @@ function rewrite(element: string, name: string): string {
 export function plainTextRuns(entry: NodeJS.ReadableStream): Transform {
   let held = '';
   const pass = (text: string, final: boolean): string => {
+    // Only a rewritten element cuts the text: an inline string of one `<t>` (most) is copied with the rest.
     let out = '';
+    let from = 0;
     let at = 0;
     for (;;) {
       REWRITTEN.lastIndex = at;
@@ -42,22 +44,24 @@ export function plainTextRuns(entry: NodeJS.ReadableStream): Transform {
         const tail = text.lastIndexOf('<');
         const keep = final || tail < text.length - OPENER_CHARS ? text.length : Math.max(at, tail);
         held = text.slice(keep);
-        return out + text.slice(at, keep);
+        return out + text.slice(from, keep);
       }
       const name = open[1] as string;
       const close = text.indexOf(`</${name}>`, open.index);
       if (close < 0) {
         held = text.slice(open.index);
         if (final || held.length > MAX_HELD) {
-          out += text.slice(at);
           held = '';
-          return out;
+          return out + text.slice(from);
         }
-        return out + text.slice(at, open.index);
+        return out + text.slice(from, open.index);
       }
       const end = close + name.length + 3;
-      out += text.slice(at, open.index) + rewrite(text.slice(open.index, end), name);
       at = end;
+      const element = text.slice(open.index, end);
+      if (name === 'is' && element.indexOf('<t', element.indexOf('<t') + 2) < 0 && !element.includes('<rPh')) continue;
+      out += text.slice(from, open.index) + rewrite(element, name);
+      from = end;
     }
   };
   const plain = new Transform({
