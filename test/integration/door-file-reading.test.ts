@@ -51,8 +51,9 @@ function cli(argv: string[]) {
 }
 
 /** Every key of the prefix but the account look-ups' bookkeeping: a refusal leaves it as it was. */
+/** Keys a refusal must leave as they were: not the pacer, the catalog cache, nor the worker's stalled-check marks (BullMQ writes them with a TTL while it runs). */
 async function keys(): Promise<string[]> {
-  return (await h.redis.keys(`${h.prefix}*`)).filter((k) => !/:(pacer|catalog:.*)$/.test(k)).sort();
+  return (await h.redis.keys(`${h.prefix}*`)).filter((k) => !/:(pacer|catalog:.*|stalled-check)$/.test(k)).sort();
 }
 
 const SEND = ['--sign', N.sign, '--template', N.marketingTemplate];
