@@ -24,6 +24,9 @@ export interface CellFault {
   fix: string;
 }
 
+/** A row of a CSV list, or of a workbook whose cells all hold text: one array for all (rows are read a million at a time). */
+const NO_FAULTS: readonly CellFault[] = Object.freeze([]);
+
 /** Longest cell kept as the `input` of a rejected row. */
 const INPUT_SHOWN = 32;
 
@@ -81,7 +84,7 @@ export class RecipientRows {
    * `faults`: its cells that hold no text to send; a row with one is rejected naming the first, and
    * a first row with one (the header) refuses the file.
    */
-  row(cells: readonly string[], line: number, faults: readonly CellFault[] = []): CampaignRecipient | undefined {
+  row(cells: readonly string[], line: number, faults: readonly CellFault[] = NO_FAULTS): CampaignRecipient | undefined {
     const fault = faults[0];
     if (fault === undefined && isBlank(cells)) return undefined;
     if (!this.headerRead && fault !== undefined) {
