@@ -167,7 +167,12 @@ const ThrottledWait = z.strictObject({
     .meta({ description: 'The Dysmsapi actions the latest throttle answers were to (`SendSms`, `SendBatchSms`, `QuerySendDetails`), most first: look-ups throttled share the cap with sends' }),
 });
 
-const NoWorkerWait = z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (none connected to the queue, no heartbeat in the last 3 s): nothing is sent until one starts; `pace` is left out meanwhile' });
+const NoWorkerWait = z
+  .strictObject({
+    reason: z.literal('no-worker'),
+    quietUntil: epochMs.optional().meta({ description: 'A marketing send with queued recipients inside quiet hours: when they end; a worker started before then holds its chunks until then' }),
+  })
+  .meta({ description: 'No worker serves the prefix (none connected to the queue, no heartbeat in the last 3 s): nothing is sent until one starts; `pace` is left out meanwhile. Named before quiet hours, which hold no longer' });
 
 export const SendStatusSchema = z
   .strictObject({

@@ -105,8 +105,13 @@ export type SendWait =
   | { reason: 'in-doubt'; recipients: number; retryWithinMs: number }
   /** Every queued chunk of the send waits for a per-number flow-control window (isv.BUSINESS_LIMIT_CONTROL) and goes again at `retryAt` (ms). */
   | { reason: 'flow-control'; retryAt: number }
-  /** No worker serves the prefix (none connected to the queue, no heartbeat in the last few seconds: worker-presence.ts): nothing is sent until one starts. */
-  | { reason: 'no-worker' }
+  /**
+   * No worker serves the prefix (none connected to the queue, no heartbeat in the last few seconds:
+   * worker-presence.ts): nothing is sent until one starts. `quietUntil`: a marketing send with
+   * queued recipients inside quiet hours, when they end (ms): a worker started before then holds
+   * its chunks until then.
+   */
+  | { reason: 'no-worker'; quietUntil?: number }
   /**
    * Everything is sent; `pending` recipients wait for a receipt, at the latest until the window
    * ends (ms). `lookups`: the kind's SMSQ_RECEIPT_LOOKUPS (`marketing=sample:0.05`), which decides
@@ -234,6 +239,9 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     if (facts.stranded?.failed) return { reason: 'job-failed', ...facts.stranded.failed };
     if (facts.stranded?.missing) return { reason: 'job-missing', ...facts.stranded.missing };
     const quiet = status.send.kind === 'marketing' && status.counts.queued > 0 ? quietWait(facts) : undefined;
+    // Before quiet hours: no worker holds longer (nothing moves when they end), and said after them
+    // it was never seen, an operator waiting for 08:00 for nothing. They still hold once one starts.
+    if (facts.workers === 0) return { reason: 'no-worker', ...(quiet?.until !== undefined ? { quietUntil: quiet.until } : {}) };
     if (quiet) return quiet;
     // After what holds longer than a throttle pause (about a second; each of those above holds for
     // minutes or hours, or until someone acts): a marketing campaign in quiet hours was said to be
@@ -241,8 +249,6 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     // hours only once the throttling (of other sends' calls) stopped.
     const pause = throttlePause(facts);
     if (pause) return pause;
-    // After the reasons that hold whatever runs: without a worker, nothing else moves it.
-    if (facts.workers === 0) return { reason: 'no-worker' };
     if (facts.flowControlRetryAt !== undefined && facts.flowControlRetryAt > workersNow && status.counts.sending + status.counts.unknown === 0) {
       return { reason: 'flow-control', retryAt: facts.flowControlRetryAt };
     }
@@ -323,7 +329,7 @@ function receiptsWait(status: WaitInput, facts: WaitFacts): SendWait {
 }
 
 /** Whether quiet hours hold marketing now, as the workers have them (the local setting when none said). */
-function quietWait(facts: WaitFacts): SendWait | undefined {
+function quietWait(facts: WaitFacts): Extract<SendWait, { reason: 'quiet-hours' | 'quiet-hours-disagree' }> | undefined {
   const settings = facts.workerQuietHours?.length ? facts.workerQuietHours : [facts.quietHours];
   const ends = settings.map((q) => quietUntil(facts.now, q));
   if (ends.every((end) => end === 0)) return undefined;
@@ -372,8 +378,10 @@ export function waitText(wait: SendWait, sendId?: string): string {
   switch (wait.reason) {
     case 'enqueuing':
       return 'its producer is still writing its chunks';
-    case 'no-worker':
-      return `no worker serves its SMSQ_PREFIX: ${NO_WORKER_MEANS}; nothing is sent until one starts: smsq worker`;
+    case 'no-worker': {
+      const quiet = wait.quietUntil === undefined ? '' : `; then marketing quiet hours hold it until ${clockTime(wait.quietUntil)} China time (${formatTime(wait.quietUntil)})`;
+      return `no worker serves its SMSQ_PREFIX: ${NO_WORKER_MEANS}; nothing is sent until one starts: smsq worker${quiet}`;
+    }
     case 'quiet-hours':
       return `marketing quiet hours until ${clockTime(wait.until)} China time (${formatTime(wait.until)})`;
     case 'quiet-hours-disagree':

@@ -84,14 +84,18 @@ describe('campaign controls', () => {
     const clock = controllableClock('2026-11-24T22:30:00');
     h = await createHarness({ label: 'ctl-quiet', emulator: { clock }, clock });
     const mkt = await h.producer.send({ ...MKT, phones: ['13870000001'] });
-    // Status says why it waits, and until when (China time).
-    expect((await h.producer.getStatus(mkt.sendId)).wait).toEqual({ reason: 'quiet-hours', until: Date.parse('2026-11-25T08:00:00+08:00') });
+    // Status says why it waits, and until when (China time): first that no worker runs, which holds
+    // it past the quiet hours, then, once one does, the quiet hours.
+    const until = Date.parse('2026-11-25T08:00:00+08:00');
+    expect((await h.producer.getStatus(mkt.sendId)).wait).toEqual({ reason: 'no-worker', quietUntil: until });
     const code = await h.producer.send({ ...CODE, phones: ['13870000002'] });
     await h.startWorker({ clock, quietHours: DEFAULT_QUIET_HOURS, recheckMs: 200 });
     const harness = h;
     await waitFor(async () => (await harness.producer.getStatus(code.sendId)).counts.accepted === 1, 'the code at night');
     await new Promise((r) => setTimeout(r, 600));
     expect((await h.producer.getStatus(mkt.sendId)).counts.queued).toBe(1);
+    // The producer reuses its count of workers for up to 5 s (worker-presence.ts).
+    await expect.poll(async () => (await harness.producer.getStatus(mkt.sendId)).wait, { timeout: 10_000 }).toEqual({ reason: 'quiet-hours', until });
     clock.jumpTo('2026-11-25T08:00:01');
     await waitFor(async () => (await harness.producer.getStatus(mkt.sendId)).counts.accepted === 1, 'marketing once the window opens');
   });

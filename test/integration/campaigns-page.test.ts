@@ -201,18 +201,19 @@ describe('the campaigns page', () => {
   });
 
   it('says why a send waits, on the list and on its own page, as GET /v1/sends/{id} does', async () => {
-    // 22:30 China time: inside the default quiet hours, so marketing waits for 08:00.
+    // 22:30 China time: inside the default quiet hours, so marketing waits for 08:00; and for a
+    // worker first, which none runs here.
     const at = Date.parse('2026-11-24T22:30:00+08:00') - Date.now();
     const clock = { now: () => Date.now() + at };
     const h = await harnesses.create({ label: 'campaigns-wait', emulator: { clock }, clock });
     const app = await serve(h, true);
     const s = await h.producer.send({ ...MKT, phones: ['13900139000'] });
     const api = await app.inject({ url: `/v1/sends/${s.sendId}`, headers: { authorization: 'Bearer api' } });
-    expect((api.json() as { wait?: { reason: string } }).wait?.reason).toBe('quiet-hours');
+    expect((api.json() as { wait?: { reason: string } }).wait).toEqual({ reason: 'no-worker', quietUntil: '2026-11-25T08:00:00.000+08:00' });
 
     const page = await app.inject({ url: `/admin/campaigns/${s.sendId}`, headers: basic });
-    expect(page.body).toMatch(/<small class="wait">waiting: marketing quiet hours until 08:00 China time \(2026-11-25 08:00:00 \+08:00\)<\/small>/);
+    expect(page.body).toMatch(/<small class="wait">waiting: no worker serves its SMSQ_PREFIX: .*; then marketing quiet hours hold it until 08:00 China time \(2026-11-25 08:00:00 \+08:00\)<\/small>/);
     const list = await app.inject({ url: '/admin/campaigns', headers: basic });
-    expect(list.body).toMatch(/<small class="wait">waiting: marketing quiet hours until 08:00 China time \(2026-11-25 08:00:00 \+08:00\)<\/small>/);
+    expect(list.body).toMatch(/<small class="wait">waiting: no worker serves its SMSQ_PREFIX: .*; then marketing quiet hours hold it until 08:00 China time \(2026-11-25 08:00:00 \+08:00\)<\/small>/);
   });
 });

@@ -3,7 +3,8 @@
  * "Times"). An operator trial found `send --yes --wait --json` printing the send's times as epoch
  * milliseconds (`"createdAt": 1796496914216`, `history[].at`, `wait.until`) where `smsq status
  * --json` printed `"2026-12-06T02:55:14.216+08:00"` for the same send. Real Redis, the emulator,
- * no worker; marketing inside quiet hours, so that the status has a wait with a time.
+ * no worker; marketing inside quiet hours, so that the status has a wait with a time (no worker's,
+ * with when the quiet hours end).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,16 +49,16 @@ async function run(argv: string[], extraEnv: NodeJS.ProcessEnv = {}) {
 
 interface StatusJson {
   send: { sendId: string; createdAt: unknown; stateChangedAt: unknown; enqueuedAt?: unknown; history: { at: unknown }[] };
-  wait?: { reason: string; until?: unknown };
+  wait?: { reason: string; quietUntil?: unknown };
 }
 
-/** The send's times in a status as `--json` prints it: ISO, and the wait's `until` too. */
+/** The send's times in a status as `--json` prints it: ISO, and the wait's `quietUntil` too. */
 function expectIsoTimes(status: StatusJson): void {
   expect(status.send.createdAt).toMatch(ISO);
   expect(status.send.stateChangedAt).toMatch(ISO);
   expect(status.send.enqueuedAt).toMatch(ISO);
   for (const change of status.send.history) expect(change.at).toMatch(ISO);
-  expect(status.wait).toMatchObject({ reason: 'quiet-hours', until: expect.stringMatching(ISO) });
+  expect(status.wait).toMatchObject({ reason: 'no-worker', quietUntil: expect.stringMatching(ISO) });
 }
 
 const marketing = (phone: string) => ['send', '--phones', phone, '--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"Ada"}', '--kind', 'marketing', '--yes'];

@@ -5,6 +5,8 @@
  */
 import { createProducer, type Producer } from '../../producers/producer.js';
 import type { ReceiptPolicies } from '../../src/queue/receipt-policy.js';
+import type { QuietHours } from '../../src/queue/quiet-hours.js';
+import type { Clock } from '../../src/clock.js';
 import { buildServer } from '../../server/build-server.js';
 import type { Harness } from './pipeline.js';
 
@@ -13,10 +15,14 @@ export interface StatusServerOptions {
   receiptLookups: ReceiptPolicies;
   apiToken: string;
   basicAuth: { user: string; password: string };
+  /** The producer's own quiet hours, judged when no worker has said its own; none by default. */
+  quietHours?: QuietHours;
+  /** The producer's clock (the calendar its quiet hours are judged on); the system's by default. */
+  clock?: Clock;
 }
 
 export async function startStatusServer(h: Harness, defer: (close: () => Promise<void>) => void, opts: StatusServerOptions) {
-  const producer: Producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, waits: { quietHours: undefined, receiptWindowMs: opts.receiptWindowMs, receiptLookups: opts.receiptLookups } });
+  const producer: Producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, ...(opts.clock ? { clock: opts.clock } : {}), waits: { quietHours: opts.quietHours, receiptWindowMs: opts.receiptWindowMs, receiptLookups: opts.receiptLookups } });
   const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer, logger: h.logger, apiToken: opts.apiToken, dashboard: { basicAuth: opts.basicAuth, readOnly: true }, checkResponses: true });
   defer(async () => {
     await app.close();

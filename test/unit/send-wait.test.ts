@@ -97,6 +97,23 @@ describe('sendWait', () => {
     expect(waitText({ reason: 'no-worker' })).toBe('no worker serves its SMSQ_PREFIX: none is connected to its queue or beat in the last 3 s; nothing is sent until one starts: smsq worker');
   });
 
+  it('no worker: named before quiet hours, which hold no longer, with when they end', () => {
+    // 07:42 China time, inside the default 21:00-08:00.
+    const marketing = status({ state: 'active', kind: 'marketing' }, { queued: 3 });
+    const wait = sendWait(marketing, facts({ workers: 0 }));
+    expect(wait).toEqual({ reason: 'no-worker', quietUntil: at('2026-12-04T08:00:00') });
+    expect(waitText(wait!)).toBe(
+      'no worker serves its SMSQ_PREFIX: none is connected to its queue or beat in the last 3 s; nothing is sent until one starts: smsq worker; ' +
+        'then marketing quiet hours hold it until 08:00 China time (2026-12-04 08:00:00 +08:00)',
+    );
+    // Workers that disagree, one of them holding now: no single end to name.
+    const off = facts({ workers: 0, workerQuietHours: [DEFAULT_QUIET_HOURS, undefined] });
+    expect(sendWait(marketing, off)).toEqual({ reason: 'no-worker' });
+    // Outside them, or nothing queued: no-worker alone.
+    expect(sendWait(marketing, facts({ workers: 0, now: at('2026-12-04T10:00:00') }))).toEqual({ reason: 'no-worker' });
+    expect(sendWait(status({ state: 'active', kind: 'marketing' }, { unknown: 3 }), facts({ workers: 0 }))).toEqual({ reason: 'no-worker' });
+  });
+
   it('names an account block with its code, and throttling, before quiet hours', () => {
     const block = { code: 'isv.AMOUNT_NOT_ENOUGH', message: 'no balance', since: at('2026-12-04T07:00:00') };
     expect(sendWait(status({}, { queued: 1 }), facts({ accountBlock: block }))).toMatchObject({ reason: 'account-blocked', code: 'isv.AMOUNT_NOT_ENOUGH' });
