@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { constants } from 'node:os';
 import { runsUntilStopped } from './commands/index.js';
 import { signalOfExitCode } from './wait-stop.js';
+import { isCampaignEnqueue, stoppedBeforeSendText } from './campaign-stop-words.js';
 import { readVersion } from './version.js';
 import { EXIT } from '../src/errors.js';
 
@@ -11,14 +12,29 @@ const argv = process.argv.slice(2);
 let firstSignal: NodeJS.Signals | undefined;
 const waiters: ((signal: string) => void)[] = [];
 let forcedExit: ((signal: string) => void) | undefined;
+/** The command has asked for the signal ({@link waitForShutdown}): from then on it answers it. */
+let asked = false;
+const campaignEnqueue = isCampaignEnqueue(argv);
 
 /**
  * The first SIGINT/SIGTERM resolves {@link waitForShutdown}; a second one exits at once (128 + the
- * signal's number: 130, 143), after the command's one line on what it leaves undone.
+ * signal's number: 130, 143), after the command's one line on what it leaves undone. A campaign's
+ * enqueue stopped before it watches for a signal (its modules loading, its producer opening, a
+ * retry looked for) ends at once, as Node's default ended it, but says so: it ended silently, while
+ * docs/cli.md promised `... before its send was created: nothing was enqueued`.
  */
 function onSignal(signal: NodeJS.Signals): void {
   if (firstSignal === undefined) {
     firstSignal = signal;
+    if (campaignEnqueue && !asked) {
+      const { stdout, stderr } = stoppedBeforeSendText(argv, signal);
+      if (stdout) process.stdout.write(stdout);
+      process.stderr.write(stderr);
+      // Ended by the signal, as Node's default ended it (a shell tells a Ctrl-C by it: see the end of this file).
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+      return;
+    }
     for (const resolve of waiters.splice(0)) resolve(signal);
     return;
   }
@@ -62,11 +78,13 @@ process.stderr.on('error', (err: NodeJS.ErrnoException) => {
 
 // A long-running command's modules (fastify, Bull Board, the SDK) take seconds to load on a busy
 // machine: listening before they load makes a signal during start-up the command's to answer,
-// instead of Node's silent exit. Other commands keep Node's default until they wait for a signal.
-if (runsUntilStopped(argv)) listen();
+// instead of Node's silent exit. So for a campaign's enqueue, whose stop before its send exists is
+// said (onSignal). Other commands keep Node's default until they wait for a signal.
+if (runsUntilStopped(argv) || campaignEnqueue) listen();
 
 /** Resolves on the first SIGINT/SIGTERM, including one that came while the command started. */
 function waitForShutdown(): Promise<string> {
+  asked = true;
   listen();
   if (firstSignal !== undefined) return Promise.resolve(firstSignal);
   return new Promise((resolve) => waiters.push(resolve));

@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import { quietUntil } from '../../src/queue/quiet-hours.js';
 import { DRY_RUN_NOTE, extendCodeFlag, jsonParamsFlag } from '../send-flags.js';
 import { exitCodeOfStop, stopNote, watchForStop, type WaitStop } from '../wait-stop.js';
+import { stoppedJson } from '../campaign-stop-words.js';
 import type { EnqueueResult } from '../../producers/producer.js';
 
 const schema = z.object({
@@ -235,10 +236,8 @@ function stoppingNote(sendId: string, stop: WaitStop | undefined): string {
 function reportStopped(ctx: CliContext, json: boolean, err: CampaignStoppedError, stop: WaitStop | undefined): number {
   const { sendId, recipients, rowsRead, afterLine, wholeList } = err.stopped;
   const why: WaitStop = stop ?? { reason: 'interrupted', signal: err.stopped.by ?? 'SIGINT' };
-  if (json) {
-    const commands = sendId === undefined ? {} : { resumeCommand: `smsq campaign resume ${sendId}`, cancelCommand: `smsq campaign cancel ${sendId}`, statusCommand: `smsq status ${sendId}` };
-    ctx.printJson({ sendId: sendId ?? null, recipients, stopped: { ...why, code: err.code, sendPaused: sendId !== undefined, rowsRead, afterLine: afterLine ?? null, wholeList: wholeList === true, ...commands } });
-  } else if (sendId !== undefined) {
+  if (json) ctx.printJson(stoppedJson(err, why));
+  else if (sendId !== undefined) {
     ctx.print(renderFields([
       ['send id', sendId],
       ['queued recipients', recipients],
