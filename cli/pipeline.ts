@@ -11,7 +11,7 @@ import { receiptScheduleOf } from '../src/config.js';
 import { EXIT, redisDoesNotAnswer, RedisUnavailableError } from '../src/errors.js';
 import { clientCommandTimeoutMs, createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
-import { createCatalogLookup, type CatalogLookup } from '../src/queue/catalog-lookup.js';
+import { createCatalogLookup, type CatalogEntry, type CatalogLookup } from '../src/queue/catalog-lookup.js';
 import { showInvisible } from '../src/sms/code-points.js';
 import { countSegments, renderContent, type SegmentCount } from '../src/sms/segments.js';
 import type { Queue } from 'bullmq';
@@ -81,6 +81,30 @@ export function openCatalog(ctx: CliContext, redis: RedisConnection): CatalogLoo
 }
 
 /**
+ * Each look-up made once for the command, its one request: the plan, the enqueue and the plan's
+ * template content all read it, and a look-up Dysmsapi did not answer (not remembered by the
+ * catalog) was made, waited out and warned about once each time (producers/account-check.ts says
+ * a look-up's skip once).
+ */
+function onceEach(catalog: CatalogLookup): CatalogLookup {
+  const seen = new Map<string, Promise<CatalogEntry<unknown>>>();
+  const once = <T>(key: string, look: () => Promise<CatalogEntry<T>>): Promise<CatalogEntry<T>> => {
+    let entry = seen.get(key) as Promise<CatalogEntry<T>> | undefined;
+    if (!entry) {
+      entry = look();
+      seen.set(key, entry);
+      // A refusal (Redis not answering) is the command's end, not a look-up to keep.
+      entry.catch(() => seen.delete(key));
+    }
+    return entry;
+  };
+  return {
+    sign: (signName) => once(`sign:${signName}`, () => catalog.sign(signName)),
+    template: (templateCode) => once(`template:${templateCode}`, () => catalog.template(templateCode)),
+  };
+}
+
+/**
  * A producer that checks every request against the account before anything is enqueued (see
  * producers/account-check.ts), and the template's content for the plan restatement (from the same
  * cached look-up).
@@ -94,7 +118,7 @@ export interface CliProducer {
 
 export function openProducer(ctx: CliContext): CliProducer {
   const redis = openRedis(ctx);
-  const catalog = openCatalog(ctx, redis);
+  const catalog = onceEach(openCatalog(ctx, redis));
   const templateContent = async (code: string) => {
     const entry = await catalog.template(code);
     return entry.state === 'found' ? entry.detail.templateContent : undefined;

@@ -53,18 +53,29 @@ function templateIssue(code: string, entry: CatalogEntry<TemplateDetail>): Field
   return undefined;
 }
 
+/** The unanswered look-ups already warned about: an entry is one look-up's outcome. */
+const warned = new WeakSet<CatalogEntry<unknown>>();
+
 /**
  * Throws the SmsError of a look-up that says the account cannot call at all, naming the client's
  * settings as the options of `createSmsClient` a Node caller gave (`` `endpoint: "…"` ``, not
  * SMS_ENDPOINT=…), as the producer's other errors name theirs; the CLI and `smsq server` say them
- * as the environment's again. Warns about others.
+ * as the environment's again. Warns about the others once for the request, naming each look-up
+ * skipped (`lookups`) and its code: a warning per look-up said the same words twice when both the
+ * signature's and the template's timed out.
  */
-function unavailable(entries: CatalogEntry<unknown>[], logger: Logger | undefined): void {
-  for (const e of entries) {
-    if (e.state !== 'unavailable') continue;
-    if (e.error.errorClass === 'account') throw rewordSmsError(e.error, inClientOptionTerms);
-    logger?.warn({ code: e.error.code }, 'Dysmsapi did not answer a signature/template look-up; that part of the door check is skipped for this request');
-  }
+function unavailable(entries: readonly { what: string; entry: CatalogEntry<unknown> }[], logger: Logger | undefined): void {
+  const skipped = entries.flatMap(({ what, entry }) => (entry.state === 'unavailable' ? [{ what, entry, error: entry.error }] : []));
+  const account = skipped.find((s) => s.error.errorClass === 'account');
+  if (account) throw rewordSmsError(account.error, inClientOptionTerms);
+  // A look-up read again for the same request (the CLI's plan, then its enqueue) is one skip.
+  if (!skipped.length || skipped.every((s) => warned.has(s.entry))) return;
+  for (const s of skipped) warned.add(s.entry);
+  const codes = [...new Set(skipped.map((s) => s.error.code))];
+  logger?.warn(
+    { code: codes.join(', '), lookups: skipped.map((s) => s.what) },
+    'Dysmsapi did not answer a signature/template look-up; that part of the door check is skipped for this request',
+  );
 }
 
 /**
@@ -84,7 +95,7 @@ export async function checkAccount(catalog: CatalogLookup, signs: readonly Named
   const bad = templateIssue(templateCode, template);
   if (bad) issues.push(bad);
   if (issues.length) throw new ValidationError(issues);
-  unavailable([template, ...signEntries], logger);
+  unavailable([{ what: `template ${templateCode}`, entry: template }, ...[...unique.keys()].map((name, i) => ({ what: `signature ${name}`, entry: signEntries[i]! }))], logger);
   if (template.state !== 'found') return undefined;
   const t = template.detail;
   return { templateCode: t.templateCode || templateCode, templateType: t.templateType, content: t.templateContent, variableAttributes: t.variableAttributes ?? {} };

@@ -202,6 +202,47 @@ describe('the door, when the Dysmsapi endpoint cannot be reached: the request is
   });
 });
 
+describe('a signature and template look-up that both time out', () => {
+  // Both look-ups of one request gave no answer: the warning that the check is skipped came once
+  // per look-up, twice per request, the same words each time.
+  const skipped = (lines: string[]) => lines.filter((l) => l.includes('that part of the door check is skipped'));
+  const TIMED_OUT = [{ kind: 'lost-answer' as const, actions: ['GetSmsSign', 'GetSmsTemplate'], times: Infinity, delayMs: 3000 }];
+  const NOTICE = ['send', '--phones', PHONE, '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--kind', 'notification', '--yes'];
+
+  it('smsq send warns once that the check is skipped, and enqueues', async () => {
+    emulator.setFaults(TIMED_OUT);
+    try {
+      const r = await smsq(NOTICE, { SMSQ_PREFIX: prefix('timeout-cli'), SMS_ENDPOINT: endpoint, SMS_READ_TIMEOUT_MS: '500', SMSQ_CATALOG_CACHE_MS: '0' });
+      expect(r.code, r.stderr).toBe(0);
+      const lines = skipped(r.stderr.split('\n'));
+      expect(lines, r.stderr).toHaveLength(1);
+      const warning = JSON.parse(lines[0] as string) as { msg: string; code?: string; lookups?: string[] };
+      expect(warning.lookups).toEqual([`template ${N.notificationTemplate}`, `signature ${N.sign}`]);
+    } finally {
+      emulator.setFaults([]);
+    }
+  }, SPAWNED_MS);
+
+  it('POST /v1/messages warns once per request', async () => {
+    const p = prefix('timeout-rest');
+    const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 500, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    const warnings: string[] = [];
+    const warned = createLogger({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+    const producer = createProducer({ redis: producerRedis, prefix: p, logger: warned, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500, ttlMs: 0 }) });
+    const app = await buildServer({ checkResponses: true, redis, prefix: p, producer, logger: warned, apiToken: TOKEN, dashboard: { token: 'unreachable-dashboard-token-0123456789' } });
+    emulator.setFaults(TIMED_OUT);
+    try {
+      const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: [PHONE], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' }, kind: 'notification' } });
+      expect(res.statusCode, res.body).toBe(202);
+      expect(skipped(warnings)).toHaveLength(1);
+    } finally {
+      emulator.setFaults([]);
+      await app.close();
+      await producer.close();
+    }
+  });
+});
+
 describe('read-only commands against an endpoint that cannot be reached name SMS_ENDPOINT and the fix (they were told as the call cap)', () => {
   it.each([
     [['signs'], () => deadEndpoint, 'ConnectionRefused'],
