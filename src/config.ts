@@ -150,9 +150,9 @@ const DEFAULT_RECEIPT_LOOKUPS: Config['receiptLookups'] = DEFAULT_RECEIPT_POLICI
 export { ACCOUNT_QPS_CAP };
 const LEAST_DURABILITY_TIMEOUT_MS = 10;
 
-/** An on/off variable: true, false, 1 or 0. */
+/** An on/off variable: true, false, 1 or 0; its refusal names all four, as the docs do. */
 const switchFrom = (fix: string) =>
-  z.enum(['true', 'false', '1', '0'], { message: `must be true or false. Fix: ${fix}` }).transform((v) => v === 'true' || v === '1');
+  z.enum(['true', 'false', '1', '0'], { message: `must be true, false, 1 or 0. Fix: ${fix}` }).transform((v) => v === 'true' || v === '1');
 
 /**
  * A whole number from `min` to `max`; `range` says the range where it is more than that (a value
@@ -404,7 +404,7 @@ export const envSchema = z.object({
       return z.NEVER;
     })
     .default(DEFAULT_DURABILITY.replicas)
-    .meta(envDoc({ group: 'durability', description: 'replicas that must confirm in the `replicas`, `fsync+replicas` and `waitaof` modes, a number or `all`. Through Sentinel a number is at least the replicas up (refused below: a manual `SENTINEL FAILOVER` or a partition leaves the old primary writable with the others, [durability](durability.md#modes-smsq_durability)), so a replica down holds every call until it is back; `all` (through Sentinel only) counts every replica up at each check and leaves one out once a majority of the sentinels flag it down, so calls go on after a replica or the old primary\'s host is lost ([durability](durability.md#a-count-that-follows-the-replicas-smsq_durability_replicasall))' })),
+    .meta(envDoc({ group: 'durability', description: 'replicas that must confirm in the `replicas`, `fsync+replicas` and `waitaof` modes, a number or `all`. Through Sentinel a number is at least the replicas up (refused below: a manual `SENTINEL FAILOVER` or a partition leaves the old primary writable with the others, [durability](durability.md#modes-smsq_durability)), so a replica down holds every call until it is back; `all` (through Sentinel only) counts every replica up at each check and leaves one out once a majority of the sentinels flag it down, so calls go on after a replica or the old primary\'s host is lost ([durability](durability.md#a-count-that-follows-the-replicas-smsq_durability_replicasall))', allowed: `0..${MAX_DURABILITY_REPLICAS}, \`all\`` })),
   SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', LEAST_DURABILITY_TIMEOUT_MS, 60_000, `SMSQ_DURABILITY_TIMEOUT_MS=1000 (${LEAST_DURABILITY_TIMEOUT_MS}..60000)`).default(DEFAULT_DURABILITY.timeoutMs)
     .meta(envDoc({ group: 'durability', description: `how long a confirmation may take; past it the claim is undone (nothing sent) or the enqueue fails and is withdrawn. In the \`replicas\`, \`fsync+replicas\` and \`waitaof\` modes a claim waits for it before its call, and then for its pacer slot (up to ${PACER_REACH_MS} ms): it must end ${PACER_REACH_MS + CLAIM_HOLD_SLACK_MS} ms before the call deadline, half of \`SMSQ_RECONCILE_SETTLE_MS\` (at most ${defaultCallDeadlineMs(60_000) - PACER_REACH_MS - CLAIM_HOLD_SLACK_MS} with the default 60000). A longer one is refused at start, naming both and which to change` })),
   SMSQ_RETENTION_DAYS: z

@@ -32,7 +32,8 @@ export function documentedDefault(v: { doc: EnvDoc; schema: VariableSchema }): s
   return v.schema.default === undefined ? undefined : String(v.schema.default);
 }
 
-function allowedValues({ name, doc, schema }: { name: string; doc: EnvDoc; schema: VariableSchema }): string {
+/** The values a variable accepts, as the page's Accepted column says them. */
+export function allowedValues({ name, doc, schema }: { name: string; doc: EnvDoc; schema: VariableSchema }): string {
   if (doc.allowed) return doc.allowed;
   if (schema.enum) return schema.enum.map((v) => code(String(v))).join(', ');
   if (schema.minimum !== undefined && schema.maximum !== undefined) return `${schema.minimum}..${schema.maximum}`;

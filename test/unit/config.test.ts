@@ -265,7 +265,7 @@ describe('loadConfig', () => {
       expect(err.message).toMatch(/SMSQ_SERVER_HOST="http:\/\/x" must be a host name or IP address/);
       expect(err.message).toMatch(/SMSQ_API_TOKEN=<redacted> must be at least 16 characters\. Fix: SMSQ_API_TOKEN=\$\(openssl rand -hex 32\)/);
       expect(err.message).toMatch(/SMSQ_DASHBOARD_TOKEN=<redacted> must not contain spaces/);
-      expect(err.message).toMatch(/SMSQ_DASHBOARD_READ_ONLY="yes" must be true or false/);
+      expect(err.message).toMatch(/SMSQ_DASHBOARD_READ_ONLY="yes" must be true, false, 1 or 0\. Fix: /);
       expect(err.message).toMatch(/SMSQ_SERVER_BODY_LIMIT="lots" must be a size like 4MiB/);
       expect(err.message).toMatch(/SMSQ_SERVER_CSV_LIMIT="10" must be at least 1024 bytes/);
       expect(err.message).not.toContain('short-secret');
@@ -276,8 +276,12 @@ describe('loadConfig', () => {
       expect(loadConfig({}).compactFinished).toBe(true);
       expect(loadConfig({ SMSQ_COMPACT_FINISHED: 'false' }).compactFinished).toBe(false);
       expect(loadConfig({ SMSQ_COMPACT_FINISHED: '0' }).compactFinished).toBe(false);
-      const err = errorOf({ SMSQ_COMPACT_FINISHED: 'no' });
-      expect(err.lines).toEqual(['SMSQ_COMPACT_FINISHED="no" must be true or false. Fix: SMSQ_COMPACT_FINISHED=false to keep every record of a final send as it was']);
+      expect(loadConfig({ SMSQ_COMPACT_FINISHED: '1' }).compactFinished).toBe(true);
+      // The refusal names every value taken, 1 and 0 too, as docs/configuration.md does.
+      for (const bad of ['no', 'yes']) {
+        const err = errorOf({ SMSQ_COMPACT_FINISHED: bad });
+        expect(err.lines).toEqual([`SMSQ_COMPACT_FINISHED="${bad}" must be true, false, 1 or 0. Fix: SMSQ_COMPACT_FINISHED=false to keep every record of a final send as it was`]);
+      }
     });
 
     it('refuses half a dashboard login and never prints the password', () => {
