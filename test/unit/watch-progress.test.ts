@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { barLine, defaultWatchEnd, jsonLine, plainLine, progressOf, watchIsOver } from '../../cli/watch-progress.js';
@@ -43,5 +44,21 @@ describe('--watch', () => {
     });
     const since = Date.parse('2026-12-04T07:00:00+08:00');
     expect(JSON.parse(jsonLine({ ...status, wait: { reason: 'account-blocked', code: 'isv.AMOUNT_NOT_ENOUGH', detail: 'balance', since } }, at)).wait).toMatchObject({ since: '2026-12-04T07:00:00.000+08:00' });
+  });
+
+  // A watch line puts `state` at the top, where `smsq status --json` has `send.state`, and
+  // docs/cli.md said nothing of its shape: it lists the line's fields, and they are the line's.
+  it('a --watch --json line has the fields docs/cli.md lists for it', () => {
+    const cli = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
+    const listed = /A `--watch --json` line is `\{([^}]*)\}`/.exec(cli)?.[1];
+    expect(listed, 'docs/cli.md: A `--watch --json` line is `{...}`').toBeDefined();
+    const fields = (listed ?? '').split(',').map((f) => f.trim());
+    const always = fields.filter((f) => !f.endsWith('?')).map((f) => JSON.parse(f) as string);
+    const optional = fields.filter((f) => f.endsWith('?')).map((f) => JSON.parse(f.slice(0, -1)) as string);
+    const { pace: _pace, ...unpaced } = status;
+    const bare = JSON.parse(jsonLine(unpaced, at)) as Record<string, unknown>;
+    const full = JSON.parse(jsonLine({ ...status, wait: { reason: 'no-worker' } }, at)) as Record<string, unknown>;
+    expect(Object.keys(bare)).toEqual(always);
+    expect(Object.keys(full)).toEqual([...always, ...optional]);
   });
 });
