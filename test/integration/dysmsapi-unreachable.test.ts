@@ -79,6 +79,15 @@ async function smsq(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: num
   return { code, stdout: p.stdout, stderr: p.stderr };
 }
 
+/** A producer checking the account against the emulator, uncached, its warnings kept as written. */
+function warnedProducer(p: string, readTimeoutMs: number) {
+  const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+  const warnings: string[] = [];
+  const warned = createLogger({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+  const producer = createProducer({ redis: producerRedis, prefix: p, logger: warned, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500, ttlMs: 0 }) });
+  return { producer, warnings, warned };
+}
+
 /** stderr lines that are not JSON log lines (what a person reads). */
 const plainLines = (stderr: string) => stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
 
@@ -183,11 +192,7 @@ describe('the door, when the Dysmsapi endpoint cannot be reached: the request is
   });
 
   it('a throttled or timed-out look-up is still skipped with a warning, and the send enqueued (docs/sending.md)', async () => {
-    const p = prefix('unreachable-skip');
-    const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 300, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-    const warnings: string[] = [];
-    const warned = createLogger({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
-    const producer = createProducer({ redis: producerRedis, prefix: p, logger: warned, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500, ttlMs: 0 }) });
+    const { producer, warnings } = warnedProducer(prefix('unreachable-skip'), 300);
     try {
       for (const fault of [{ kind: 'throttle' as const }, { kind: 'lost-answer' as const, delayMs: 1000 }]) {
         emulator.setFaults([{ ...fault, actions: ['GetSmsTemplate'] }]);
@@ -225,10 +230,7 @@ describe('a signature and template look-up that both time out', () => {
 
   it('POST /v1/messages warns once per request', async () => {
     const p = prefix('timeout-rest');
-    const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 500, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-    const warnings: string[] = [];
-    const warned = createLogger({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
-    const producer = createProducer({ redis: producerRedis, prefix: p, logger: warned, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500, ttlMs: 0 }) });
+    const { producer, warnings, warned } = warnedProducer(p, 500);
     const app = await buildServer({ checkResponses: true, redis, prefix: p, producer, logger: warned, apiToken: TOKEN, dashboard: { token: 'unreachable-dashboard-token-0123456789' } });
     emulator.setFaults(TIMED_OUT);
     try {

@@ -28,5 +28,12 @@ export async function startStatusServer(h: Harness, defer: (close: () => Promise
     await app.close();
     await producer.close();
   });
-  return { producer, app };
+  /** The send's wait as `GET /v1/sends/:id` gives it, and its campaigns page (both answered 200, or this throws). */
+  const views = async (sendId: string) => {
+    const view = await app.inject({ url: `/v1/sends/${sendId}`, headers: { authorization: `Bearer ${opts.apiToken}` } });
+    const page = await app.inject({ url: `/admin/campaigns/${sendId}`, headers: { authorization: `Basic ${Buffer.from(`${opts.basicAuth.user}:${opts.basicAuth.password}`).toString('base64')}` } });
+    if (view.statusCode !== 200 || page.statusCode !== 200) throw new Error(`GET /v1/sends/${sendId}: ${view.statusCode} ${view.body}; its page: ${page.statusCode}`);
+    return { wait: (view.json() as { wait?: unknown }).wait, page: page.body };
+  };
+  return { producer, app, views };
 }
