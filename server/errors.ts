@@ -264,9 +264,18 @@ function redisRefusalLine(err: unknown, http: HttpError): { refusal: string; lin
 }
 
 /**
+ * A 5xx Dysmsapi gave the request (its endpoint unreachable, the account refused at the door's
+ * look-up): every request meets it while it lasts, and it is no fault of smsq's to trace. Said as
+ * the caller is told it (SMS_ENDPOINT and the fix), keyed by its code.
+ */
+function dysmsapiRefusalLine(err: unknown, http: HttpError): { refusal: string; line: string } | undefined {
+  return err instanceof SmsError && http.statusCode >= 500 ? { refusal: err.code, line: http.message } : undefined;
+}
+
+/**
  * The root error handler: every error leaves in the one shape; 5xx are logged with their cause,
- * but for Redis refusing them, which every request meets while it lasts: said once a minute per
- * kind by `refusals` ({@link createRefusalLog}).
+ * but for Redis or Dysmsapi refusing them, which every request meets while it lasts: said once a
+ * minute per kind by `refusals` ({@link createRefusalLog}).
  */
 export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: number }, clock: Clock = systemClock, refusals: RefusalLog = createRefusalLog({ clock })) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
@@ -274,7 +283,7 @@ export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: nu
     // (parsed by the route, before the producer) gets its example dated by the server's clock.
     const read = (err instanceof RedisUnavailableError || err instanceof RedisWritesRefusedError) && (request.method === 'GET' || request.method === 'HEAD') ? err.asRead() : withDatedDeadlineExample(err, clock.now());
     const http = refusalFor(read, request, limits) ?? toHttpError(read, limits, request.id, untouchedBy(request.method, request.url));
-    const refused = redisRefusalLine(read, http);
+    const refused = redisRefusalLine(read, http) ?? dysmsapiRefusalLine(read, http);
     if (refused) refusals.warn(request.log, { code: http.code, refusal: refused.refusal, reqId: request.id, url: request.routeOptions.url }, refused.line);
     // A Redis outage is said once by the Redis watch, not once per request.
     else if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err: asLogged(err), reqId: request.id, url: request.routeOptions.url }, 'request failed');

@@ -164,6 +164,32 @@ describe('the door, when the Dysmsapi endpoint cannot be reached: the request is
     });
   });
 
+  // The chaos probe (session 33): while Dysmsapi was down, each refused enqueue was logged by the
+  // server at error level with its stack ("request failed"), as Redis refusals were before they
+  // were said once a minute per kind: under load, a flood that buries the line that matters.
+  it('smsq server says an unreachable endpoint once a minute per code (a warn line, no stack), not an error line per request', async () => {
+    const p = prefix('unreachable-log');
+    const client = createSmsClient({ endpoint: deadEndpoint, protocol: 'http', readTimeoutMs: 2000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    const lines: { level: number; msg: string; code?: string; refusal?: string; heldBack?: number; err?: unknown }[] = [];
+    const collecting = createLogger({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const producer = createProducer({ redis: producerRedis, prefix: p, logger: collecting, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500, ttlMs: 0 }) });
+    const app = await buildServer({ redis, prefix: p, producer, logger: collecting, apiToken: TOKEN, dashboard: { token: 'unreachable-dashboard-token-0123456789' } });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: [PHONE], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } } });
+        expect(res.statusCode, res.body).toBe(503);
+      }
+      const loud = lines.filter((l) => l.level >= 40);
+      expect(loud.map((l) => `${l.level} ${l.msg}`)).toEqual([expect.stringMatching(/^40 .*SMS_ENDPOINT=127\.0\.0\.1:\d+ was refused .*nothing was enqueued\. Fix: /)]);
+      expect(loud[0]).toMatchObject({ code: 'SMSQ_NOT_READY', refusal: 'ConnectionRefused', heldBack: 0 });
+      expect(JSON.stringify(loud[0])).not.toMatch(/\bat .*\.(ts|js):\d+/);
+      expect(await keysOf(p)).toEqual([]);
+    } finally {
+      await app.close();
+      await producer.close();
+    }
+  });
+
   it('a signature and template in the shared catalog cache are checked from it: no call, so the door does not meet the endpoint, and the send is enqueued (docs/sending.md; a workers\' endpoint is not the door\'s to prove)', async () => {
     const p = prefix('unreachable-cached');
     const send = ['send', '--phones', PHONE, '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1234"}'];
