@@ -480,11 +480,18 @@ export function createSendProcessor(deps: SendProcessorDeps) {
           { bizId: decision.bizId, code: 'OK', resolvedBy: 'answer', acceptedAt },
           { windowEndsAt: deps.followUps.windowEndsAt(acceptedAt), ok: true },
         );
-        if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, acceptedAt);
-        else if (t.state === 'accepted' && t.outId === outId) await deps.chunks.setBizId(chunkId, decision.bizId);
+        // Refused as already accepted at this very attempt: a pushed report of it came first, or
+        // this transition itself ran and its answer was lost (its link closed with it on the wire
+        // and the client sent it again: ioredis's Cluster client on the slot's master, promoted
+        // replica included, or a worker connection's resend after a reconnect). Its receipts are
+        // asked for either way, under the same job id: before, none were, and every recipient
+        // ended `expired` at the window's end however it was delivered.
+        const acceptedBefore = !t.applied && t.state === 'accepted' && t.outId === outId;
+        if (t.applied || acceptedBefore) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, acceptedAt);
+        if (acceptedBefore) await deps.chunks.setBizId(chunkId, decision.bizId);
         // Gone: compacted once a report of this attempt ended its send (said by what the send keeps), or expired.
-        else if (t.state === 'missing') sayLateAnswerOfGoneChunk(log(), await readCompactedChunk(deps.redis, deps.keys, sendId, chunkId), { outId, bizId: decision.bizId });
-        else log().error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
+        else if (!t.applied && t.state === 'missing') sayLateAnswerOfGoneChunk(log(), await readCompactedChunk(deps.redis, deps.keys, sendId, chunkId), { outId, bizId: decision.bizId });
+        else if (!t.applied) log().error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
         if (endedSend(t)) await deps.completion.check(sendId);
         if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');
         deps.throttleWarnings?.accepted();

@@ -420,6 +420,8 @@ export interface ClusterDeploymentOptions {
   tls?: boolean;
   /** With `tls`, every node's `tls-auth-clients`. Default `optional`: a managed Cluster asks clients for no certificate. */
   tlsAuthClients?: TlsAuthClients;
+  /** Every node's `cluster-node-timeout` (ms): how long a master is unreachable before its replica takes over. Default 2000. */
+  nodeTimeoutMs?: number;
 }
 
 /** Three masters (no replicas) sharing the 16384 slots, created with `redis-cli --cluster create`; `addReplica` adds one. */
@@ -434,7 +436,7 @@ export async function startClusterDeployment(opts: ClusterDeploymentOptions = {}
     // cluster-port names the bus port, which would otherwise be port + 10000 (maybe taken or > 65535).
     const busPort = await freePort();
     // Replicas stay with the master given (addReplica): Redis would move a second one to a master without replicas.
-    const clusterConfig = ['cluster-enabled yes', 'cluster-config-file nodes.conf', `cluster-port ${busPort}`, 'cluster-node-timeout 2000', 'cluster-allow-replica-migration no'];
+    const clusterConfig = ['cluster-enabled yes', 'cluster-config-file nodes.conf', `cluster-port ${busPort}`, `cluster-node-timeout ${opts.nodeTimeoutMs ?? 2000}`, 'cluster-allow-replica-migration no'];
     return startNode(dir, port, [...dataNode(), ...clusterConfig, ...(tls ? ['tls-cluster yes'] : [])], undefined, tls);
   };
   try {

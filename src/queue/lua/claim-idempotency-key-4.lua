@@ -22,6 +22,7 @@
                                    records are still there): the send, never enqueued again
     {'lease', sendId}              no live holder and no mark: the lease is now ours
     {'busy', sendId}               another caller holds the lease
+  The same call run twice (the same lease token: its first answer lost) answers as it did.
 ]]
 local record = redis.call('GET', KEYS[1])
 if not record then
@@ -40,7 +41,14 @@ end
 local space = string.find(record, ' ', 1, true)
 local sendId = space and string.sub(record, 1, space - 1) or record
 if space and string.sub(record, space + 1) ~= ARGV[2] then return {'mismatch', sendId, redis.call('GET', KEYS[3])} end
-if not redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4], 'NX') then return {'busy', sendId} end
+if not redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4], 'NX') then
+  -- Held under this call's own token: this very claim ran before and its answer was lost (its link
+  -- closed with it on the wire, and the Cluster client sent it again, to the slot's master or a
+  -- replica promoted with it). Answered as it was then: {'busy'} kept the caller waiting on a lease
+  -- nobody would let go, and refused it as still being enqueued by an earlier request.
+  if redis.call('GET', KEYS[2]) ~= ARGV[5] then return {'busy', sendId} end
+  if sendId == ARGV[1] then return {'new', sendId} end
+end
 if redis.call('HGET', KEYS[4], 'send') == sendId then
   redis.call('DEL', KEYS[2])
   return {'done', sendId}

@@ -1,0 +1,120 @@
+/**
+ * A write that ioredis's Cluster client sends again after its node's link closed. A command on
+ * the wire when the link closes fails with "Connection is closed."; while the Cluster is ready,
+ * ioredis retries it every `retryDelayOnFailover` (200 ms) on the slot's master once its slots are
+ * read again, until its redirections run out (node_modules/ioredis/built/cluster/index.js,
+ * handleError). A master that ran the write and replicated it, and died before its answer
+ * reached smsq, thus has it run a second time: on its replica once promoted (or on the master
+ * itself, when only the link reset).
+ *
+ * Produced for real: a Cluster whose master serving smsq's slot is reached through a TCP front
+ * (announced as its address, `cluster-announce-port`: clients and its replica reach it there)
+ * that lets the write through and loses Redis's answer, as a network loses the bytes of a host
+ * that dies; the master is then SIGKILLed and its replica promoted (CLUSTER FAILOVER TAKEOVER:
+ * the resend lands on it within ioredis's retries). Real redis-server processes
+ * (test/support/redis-topology.ts), the emulator through the real SDK.
+ */
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { luaSource } from '../../src/queue/lua-source.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { everyKind } from '../support/receipt-policies.js';
+import { startClusterDeployment, type ClusterDeployment, type RedisNode } from '../support/redis-topology.js';
+import { startReplyLosingFront, type ReplyLosingFront } from '../support/reply-losing-front.js';
+import { waitFor } from '../support/wait.js';
+
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close().catch(() => {});
+});
+
+/** What a script's call looks like on the wire: EVAL with its body on a link's first use, EVALSHA after. */
+function onTheWire(file: string): string[] {
+  const { lua } = luaSource(file);
+  return [createHash('sha1').update(lua).digest('hex'), lua.slice(0, 80)];
+}
+
+interface Failover {
+  cluster: ClusterDeployment;
+  prefix: string;
+  front: ReplyLosingFront;
+  replica: RedisNode;
+  h: Harness;
+  /** Loses the answer of the next call of `file`, then SIGKILLs the master and promotes its replica. */
+  loseAnswerThenFailOver(file: string): Promise<void>;
+}
+
+async function failoverCluster(): Promise<Failover> {
+  const cluster = await startClusterDeployment({ nodeTimeoutMs: 1000 });
+  closers.push(() => cluster.stop());
+  // Not the first master: portServing asks it, and this one dies.
+  const serving = cluster.masters[1]!;
+  let prefix = '{cluster-resend-0}';
+  for (let i = 1; (await cluster.portServing(prefix)) !== serving.port; i++) prefix = `{cluster-resend-${i}}`;
+  const front = await startReplyLosingFront(serving);
+  closers.push(() => front.close());
+  const admin = serving.admin();
+  await admin.connect();
+  await admin.config('SET', 'cluster-announce-port', String(front.port));
+  admin.disconnect();
+  await waitFor(async () => (await cluster.portServing(prefix)) === front.port, 'the Cluster to name the master at its front');
+  const replica = await cluster.addReplica(serving);
+  // `none`: after the kill the promoted replica has no replica for WAIT.
+  const h = await createHarness({ redisUrl: cluster.url, prefix, durability: { mode: 'none' } });
+  closers.push(() => h.close());
+  return {
+    cluster,
+    prefix,
+    front,
+    replica,
+    h,
+    async loseAnswerThenFailOver(file) {
+      await front.loseReplyTo(...onTheWire(file));
+      // Replicated by then: the replica's stream goes out with the answer, and through the front unheld.
+      await new Promise((r) => setTimeout(r, 20));
+      await serving.kill();
+      const promote = replica.admin();
+      await promote.connect();
+      await promote.call('CLUSTER', 'FAILOVER', 'TAKEOVER');
+      promote.disconnect();
+    },
+  };
+}
+
+const PHONES = ['13800138001', '13800138002', '13800138003'];
+const acceptedTimes = (h: Harness, phone: string) => h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
+
+describe("Redis Cluster: a write sent again to the slot's promoted replica after its answer was lost", () => {
+  it("a worker's transition of an accepted chunk, run on the master and again on the promoted replica: its receipts are still looked up, every recipient delivered (before: none looked up, all expired)", async () => {
+    const f = await failoverCluster();
+    const sent = await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate });
+    const failedOver = f.loseAnswerThenFailOver('transition-7');
+    await f.h.startWorker({ receiptPolicies: everyKind('all'), receiptSchedule: { lookDelaysMs: [200, 500, 900], windowMs: 6000 } });
+    await failedOver;
+    await waitFor(async () => (await f.cluster.portServing(f.prefix)) === f.replica.port, 'the replica to serve the slot');
+    const counts = await waitFor(async () => {
+      const { counts } = await f.h.producer.getStatus(sent.sendId);
+      return counts.delivered + counts.expired === PHONES.length ? counts : undefined;
+    }, 'every recipient delivered or expired', 15_000);
+    expect({ delivered: counts.delivered, expired: counts.expired }).toEqual({ delivered: 3, expired: 0 });
+    // Sent once: the transition was run twice, the call made once.
+    for (const phone of PHONES) expect(acceptedTimes(f.h, phone)).toBe(1);
+  }, 60_000);
+
+  it('an idempotency key claimed on the master and again on the promoted replica, under the same lease: the send is enqueued and sent once (before: refused after 10 s as "still being enqueued" by an earlier request)', async () => {
+    const f = await failoverCluster();
+    await f.h.startWorker();
+    const failedOver = f.loseAnswerThenFailOver('claim-idempotency-key-4');
+    const startedAt = Date.now();
+    const sent = await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate, idempotencyKey: 'order-7' }).catch((err: unknown) => err);
+    await failedOver;
+    expect(sent, String(sent)).toMatchObject({ sendId: expect.any(String), duplicate: false });
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+    const { sendId } = sent as { sendId: string };
+    await waitFor(async () => (await f.h.producer.getStatus(sendId)).counts.accepted === PHONES.length, 'the recipients accepted');
+    for (const phone of PHONES) expect(acceptedTimes(f.h, phone)).toBe(1);
+    // The retry under the key answers that send.
+    expect(await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate, idempotencyKey: 'order-7' })).toMatchObject({ sendId, duplicate: true });
+  }, 60_000);
+});
