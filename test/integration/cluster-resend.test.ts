@@ -102,6 +102,21 @@ describe("Redis Cluster: a write sent again to the slot's promoted replica after
     for (const phone of PHONES) expect(acceptedTimes(f.h, phone)).toBe(1);
   }, 60_000);
 
+  it("a worker's claim, run on the master and again on the promoted replica: its call goes out on it, the chunk never taken for a lost worker nor looked up (before: `unknown`, looked up, sent a settling window late)", async () => {
+    const f = await failoverCluster();
+    const sent = await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate });
+    const failedOver = f.loseAnswerThenFailOver('claim-6');
+    await f.h.startWorker({ receiptPolicies: everyKind('none') });
+    await failedOver;
+    const { counts } = await waitFor(async () => {
+      const status = await f.h.producer.getStatus(sent.sendId);
+      return status.counts.accepted === PHONES.length ? status : undefined;
+    }, 'the recipients accepted');
+    expect(counts.unknown).toBe(0);
+    expect(f.h.emulator.calls().filter((c) => c.action === 'QuerySendDetails')).toEqual([]);
+    for (const phone of PHONES) expect(acceptedTimes(f.h, phone)).toBe(1);
+  }, 60_000);
+
   it('an idempotency key claimed on the master and again on the promoted replica, under the same lease: the send is enqueued and sent once (before: refused after 10 s as "still being enqueued" by an earlier request)', async () => {
     const f = await failoverCluster();
     await f.h.startWorker();

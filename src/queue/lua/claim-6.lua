@@ -33,7 +33,9 @@
                                                       its lead: none reserved; '' none asked),
                                                       now = Redis's TIME in µs when it was reserved ('' none);
                                                       payload as stored ('' none): the caller parses it,
-                                                      and fails the chunk without a call if it does not
+                                                      and fails the chunk without a call if it does not;
+                                                      the same call run again (its answer lost: the
+                                                      OutId bears its nonce) answers it again
     {'unknown', attempt, outId, sentAt}               it was sending (now unknown) or unknown
     {'ended', state, code}                            the send failed, was cancelled or passed its deadline:
                                                       the chunk is now failed / cancelled / expired; or its
@@ -68,6 +70,17 @@ local state, attempt = f[1], tonumber(f[2] or '0')
 -- n and -n as Redis's arguments, their text when the record's is plain (no number to format).
 local n, minus = countArgs(f[7])
 local chunkId = f[8] .. '.' .. f[9]
+
+-- The answer of an attempt started: the pacer slot reserved for its call, if asked.
+local function sendAnswer(attemptText, outId)
+  local wait, reservedAt = '', ''
+  if ARGV[4] ~= '' then
+    local w, _, t = reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7] or '0'), true)
+    wait, reservedAt = string.format('%.0f', w), t
+  end
+  -- A field missing (a record altered by hand) must not end the list there: '' keeps the places.
+  return {'send', attemptText, outId, f[5] or '', f[6] or '', tostring(n), f[9], wait, reservedAt}
+end
 
 local claimed = edgeTo(CHUNK_EDGES, 'claim', state)
 if claimed then
@@ -125,16 +138,18 @@ if claimed then
   end
   move(KEYS[2], KEYS[5], state, claimed, n, minus)
   emit(KEYS[4], ARGV[2], f[8], chunkId, state, claimed, n, '', ARGV[1])
-  local wait, reservedAt = '', ''
-  if ARGV[4] ~= '' then
-    local w, _, t = reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7] or '0'), true)
-    wait, reservedAt = string.format('%.0f', w), t
-  end
-  -- A field missing (a record altered by hand) must not end the list there: '' keeps the places.
-  return {'send', attemptText, outId, f[5] or '', f[6] or '', tostring(n), f[9], wait, reservedAt}
+  return sendAnswer(attemptText, outId)
 end
 
 local lost = edgeTo(CHUNK_EDGES, 'worker-lost', state)
+-- This very claim run again: the OutId carries this call's nonce (fresh for each claim), so it ran
+-- before and its answer was lost (its link closed with it on the wire and the client sent it
+-- again: ioredis's Cluster client, to the slot's master or a replica promoted with it). Answered
+-- as then, with a pacer slot reserved anew (the first one's answer was lost with it). Taken for a
+-- lost worker, the chunk went `unknown` and was looked up before its call, a settling window late.
+if lost and f[3] and ARGV[6] and ARGV[6] ~= '' and string.sub(f[3], -#ARGV[6] - 1) == '-' .. ARGV[6] then
+  return sendAnswer(f[2], f[3])
+end
 if lost then
   redis.call('HSET', KEYS[1], 'state', lost, 'code', 'SMSQ_WORKER_LOST', 'updatedAt', ARGV[1])
   move(KEYS[2], KEYS[5], state, lost, n, minus)
