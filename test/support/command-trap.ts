@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { connectUpstream } from './tcp-front.js';
+import { connectUpstream, listenOnLoopback } from './tcp-front.js';
 
 /**
  * A TCP front for one redis-server that lets a test crash Redis at an exact command: once armed,
@@ -51,14 +51,9 @@ export async function startCommandTrap(target: { port: number }): Promise<Comman
       if (!cut) client.write(chunk);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the trap has no TCP address');
+  const port = await listenOnLoopback(server, 'the trap');
   return {
-    port: address.port,
+    port,
     arm(patterns, onHit) {
       let resolve!: () => void;
       let reject!: (err: unknown) => void;

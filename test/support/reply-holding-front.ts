@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { connectUpstream } from './tcp-front.js';
+import { connectUpstream, listenOnLoopback } from './tcp-front.js';
 
 /**
  * A TCP front for one Redis that can keep a new connection in its handshake: once the client's
@@ -47,14 +47,9 @@ export async function startReplyHoldingFront(target: { port: number }, holdFrom:
       else socket.write(chunk);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the front has no TCP address');
+  const port = await listenOnLoopback(server, 'the front');
   return {
-    port: address.port,
+    port,
     holding: () => seen,
     release() {
       const replies = held ?? [];

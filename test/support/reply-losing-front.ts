@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { connectUpstream } from './tcp-front.js';
+import { connectUpstream, listenOnLoopback } from './tcp-front.js';
 
 /**
  * A TCP front for one Redis that loses a reply as a network loses it when the server's host dies
@@ -54,14 +54,9 @@ export async function startReplyLosingFront(target: { port: number }): Promise<R
     });
     client.on('close', () => losing.delete(client));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the front has no TCP address');
+  const port = await listenOnLoopback(server, 'the front');
   return {
-    port: address.port,
+    port,
     loseReplyTo: (...markers) => new Promise<void>((resolve) => (armed = { markers, answered: resolve })),
     reset() {
       for (const client of losing) client.resetAndDestroy();

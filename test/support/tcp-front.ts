@@ -50,3 +50,14 @@ export function connectUpstream(client: Socket, port: number, sockets: Set<Socke
   }
   return upstream;
 }
+
+/** Listens on a free loopback port; resolves with it (`what` names the server in the error). */
+export async function listenOnLoopback(server: Server, what: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error(`${what} has no TCP address`);
+  return address.port;
+}
