@@ -137,9 +137,10 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
       // Another attempt than the record's was sent when Alibaba says (an adopted record's sentAt is
       // the adoption's time): its receipts are looked up on that day.
       const foundSentAt = found.outId === chunk.outId ? undefined : detailTime(found.sendDate);
+      const named = adopt ? found.outId : (chunk.outId ?? '');
       const t = await deps.chunks.transition(chunkId, sendId, {
         trigger: 'lookup-found',
-        outId: adopt ? found.outId : (chunk.outId ?? ''),
+        outId: named,
         fields: {
           code: 'OK',
           resolvedBy: 'reconcile',
@@ -151,7 +152,11 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
       });
       // Counted once per decision: a re-run of this job finds the chunk moved and moves nothing.
       if (t.applied) await deps.metrics?.recordReconcileResult('found');
-      if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, sentAt);
+      // Refused as accepted at the attempt found (recorded as the OutId when not adopted): this transition ran before and its answer was
+      // lost (the client sent it again: ioredis's Cluster client, after the link closed), or this
+      // job is run again after a crash between the two. Asked for either way, under the same job
+      // id: before, none were, and every recipient ended `expired` at the window's end.
+      if (t.applied || (t.state === 'accepted' && (t.outId === named || t.outId === found.outId))) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, sentAt);
       if (endedSend(t)) await deps.completion.check(sendId);
       if (found.outId !== outId) log().warn({ found: found.outId, lookedFor: outId }, 'another attempt of this chunk was found accepted: adopted it, nothing resent');
       else log().info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');

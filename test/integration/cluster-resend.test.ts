@@ -41,8 +41,8 @@ interface Failover {
   front: ReplyLosingFront;
   replica: RedisNode;
   h: Harness;
-  /** Loses the answer of the next call of `file`, then SIGKILLs the master and promotes its replica. */
-  loseAnswerThenFailOver(file: string): Promise<void>;
+  /** Loses the answer of the next request holding one of `markers`, then SIGKILLs the master and promotes its replica. */
+  loseAnswerThenFailOver(markers: string[]): Promise<void>;
 }
 
 async function failoverCluster(): Promise<Failover> {
@@ -69,8 +69,8 @@ async function failoverCluster(): Promise<Failover> {
     front,
     replica,
     h,
-    async loseAnswerThenFailOver(file) {
-      await front.loseReplyTo(...onTheWire(file));
+    async loseAnswerThenFailOver(markers) {
+      await front.loseReplyTo(...markers);
       // Replicated by then: the replica's stream goes out with the answer, and through the front unheld.
       await new Promise((r) => setTimeout(r, 20));
       await serving.kill();
@@ -89,7 +89,7 @@ describe("Redis Cluster: a write sent again to the slot's promoted replica after
   it("a worker's transition of an accepted chunk, run on the master and again on the promoted replica: its receipts are still looked up, every recipient delivered (before: none looked up, all expired)", async () => {
     const f = await failoverCluster();
     const sent = await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate });
-    const failedOver = f.loseAnswerThenFailOver('transition-7');
+    const failedOver = f.loseAnswerThenFailOver(onTheWire('transition-7'));
     await f.h.startWorker({ receiptPolicies: everyKind('all'), receiptSchedule: { lookDelaysMs: [200, 500, 900], windowMs: 6000 } });
     await failedOver;
     await waitFor(async () => (await f.cluster.portServing(f.prefix)) === f.replica.port, 'the replica to serve the slot');
@@ -102,10 +102,27 @@ describe("Redis Cluster: a write sent again to the slot's promoted replica after
     for (const phone of PHONES) expect(acceptedTimes(f.h, phone)).toBe(1);
   }, 60_000);
 
+  it("a worker's look-up that finds an unknown attempt accepted, its transition run on the master and again on the promoted replica: the receipts are still looked up, every recipient delivered (before: none looked up, all expired)", async () => {
+    const f = await failoverCluster();
+    // The call's answer lost: the chunk is `unknown` until a look-up finds it accepted.
+    f.h.emulator.addFault({ kind: 'lost-answer', actions: ['SendSms'], delayMs: 5000 });
+    const sent = await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate });
+    // The trigger as the transition's argument: the script's body (its first EVAL) names it too.
+    const failedOver = f.loseAnswerThenFailOver(['\r\n$12\r\nlookup-found\r\n']);
+    await f.h.startWorker({ receiptPolicies: everyKind('all'), receiptSchedule: { lookDelaysMs: [200, 500, 900], windowMs: 8000 } });
+    await failedOver;
+    const counts = await waitFor(async () => {
+      const { counts } = await f.h.producer.getStatus(sent.sendId);
+      return counts.delivered + counts.expired === PHONES.length ? counts : undefined;
+    }, 'every recipient delivered or expired', 15_000);
+    expect({ delivered: counts.delivered, expired: counts.expired }).toEqual({ delivered: 3, expired: 0 });
+    for (const phone of PHONES) expect(acceptedTimes(f.h, phone)).toBe(1);
+  }, 60_000);
+
   it("a worker's claim, run on the master and again on the promoted replica: its call goes out on it, the chunk never taken for a lost worker nor looked up (before: `unknown`, looked up, sent a settling window late)", async () => {
     const f = await failoverCluster();
     const sent = await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate });
-    const failedOver = f.loseAnswerThenFailOver('claim-6');
+    const failedOver = f.loseAnswerThenFailOver(onTheWire('claim-6'));
     await f.h.startWorker({ receiptPolicies: everyKind('none') });
     await failedOver;
     const { counts } = await waitFor(async () => {
@@ -120,7 +137,7 @@ describe("Redis Cluster: a write sent again to the slot's promoted replica after
   it('an idempotency key claimed on the master and again on the promoted replica, under the same lease: the send is enqueued and sent once (before: refused after 10 s as "still being enqueued" by an earlier request)', async () => {
     const f = await failoverCluster();
     await f.h.startWorker();
-    const failedOver = f.loseAnswerThenFailOver('claim-idempotency-key-4');
+    const failedOver = f.loseAnswerThenFailOver(onTheWire('claim-idempotency-key-4'));
     const startedAt = Date.now();
     const sent = await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate, idempotencyKey: 'order-7' }).catch((err: unknown) => err);
     await failedOver;
