@@ -85,6 +85,17 @@ async function failoverCluster(): Promise<Failover> {
 const PHONES = ['13800138001', '13800138002', '13800138003'];
 const acceptedTimes = (h: Harness, phone: string) => h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
 
+/** Every recipient's receipt delivered once its window could end them (an accepted chunk never looked up ends `expired`), each sent once. */
+async function expectDeliveredOnce(h: Harness, sendId: string): Promise<void> {
+  const counts = await waitFor(async () => {
+    const { counts } = await h.producer.getStatus(sendId);
+    return counts.delivered + counts.expired === PHONES.length ? counts : undefined;
+  }, 'every recipient delivered or expired', 15_000);
+  expect({ delivered: counts.delivered, expired: counts.expired }).toEqual({ delivered: 3, expired: 0 });
+  // Sent once: the write was run twice, the call made once.
+  for (const phone of PHONES) expect(acceptedTimes(h, phone)).toBe(1);
+}
+
 describe("Redis Cluster: a write sent again to the slot's promoted replica after its answer was lost", () => {
   it("a worker's transition of an accepted chunk, run on the master and again on the promoted replica: its receipts are still looked up, every recipient delivered (before: none looked up, all expired)", async () => {
     const f = await failoverCluster();
@@ -93,13 +104,7 @@ describe("Redis Cluster: a write sent again to the slot's promoted replica after
     await f.h.startWorker({ receiptPolicies: everyKind('all'), receiptSchedule: { lookDelaysMs: [200, 500, 900], windowMs: 6000 } });
     await failedOver;
     await waitFor(async () => (await f.cluster.portServing(f.prefix)) === f.replica.port, 'the replica to serve the slot');
-    const counts = await waitFor(async () => {
-      const { counts } = await f.h.producer.getStatus(sent.sendId);
-      return counts.delivered + counts.expired === PHONES.length ? counts : undefined;
-    }, 'every recipient delivered or expired', 15_000);
-    expect({ delivered: counts.delivered, expired: counts.expired }).toEqual({ delivered: 3, expired: 0 });
-    // Sent once: the transition was run twice, the call made once.
-    for (const phone of PHONES) expect(acceptedTimes(f.h, phone)).toBe(1);
+    await expectDeliveredOnce(f.h, sent.sendId);
   }, 60_000);
 
   it("a worker's look-up that finds an unknown attempt accepted, its transition run on the master and again on the promoted replica: the receipts are still looked up, every recipient delivered (before: none looked up, all expired)", async () => {
@@ -111,12 +116,7 @@ describe("Redis Cluster: a write sent again to the slot's promoted replica after
     const failedOver = f.loseAnswerThenFailOver(['\r\n$12\r\nlookup-found\r\n']);
     await f.h.startWorker({ receiptPolicies: everyKind('all'), receiptSchedule: { lookDelaysMs: [200, 500, 900], windowMs: 8000 } });
     await failedOver;
-    const counts = await waitFor(async () => {
-      const { counts } = await f.h.producer.getStatus(sent.sendId);
-      return counts.delivered + counts.expired === PHONES.length ? counts : undefined;
-    }, 'every recipient delivered or expired', 15_000);
-    expect({ delivered: counts.delivered, expired: counts.expired }).toEqual({ delivered: 3, expired: 0 });
-    for (const phone of PHONES) expect(acceptedTimes(f.h, phone)).toBe(1);
+    await expectDeliveredOnce(f.h, sent.sendId);
   }, 60_000);
 
   it("a worker's claim, run on the master and again on the promoted replica: its call goes out on it, the chunk never taken for a lost worker nor looked up (before: `unknown`, looked up, sent a settling window late)", async () => {
