@@ -1,6 +1,7 @@
 import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
+import { whenRedisSilent } from '../src/queue/redis-silence.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { CampaignCutOff, ConfigError, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, RedisWritesRefusedError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
@@ -295,8 +296,10 @@ export interface Producer {
    * sweep leaves it be), and the call rejects with CampaignStoppedError. A send or sendBatch under
    * way is never cut: it is waited for. Resolves false once those have ended, true when every call
    * ended within the grace. With Redis gone when the grace runs out (the connection not ready, or
-   * lost while waiting) it resolves false at once, and the calls under way fail
-   * (RedisUnavailableError; a campaign's names its send and the stop).
+   * lost while waiting) it resolves false at once, and with Redis silent (a PING unanswered for
+   * SILENCE_AFTER_GRACE_MS: frozen, or cut off without a reset) once that is seen; the calls under
+   * way fail (RedisUnavailableError, when their commands time out; a campaign's names its send and
+   * the stop).
    */
   closeWithin(graceMs: number): Promise<boolean>;
 }
@@ -1177,26 +1180,17 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
       log?.warn({ graceMs, callsInFlight: calls.count() }, 'grace period over: stopping the campaigns in flight (each is held paused with the rows it read); the sends in flight are waited for');
       calls.stop(`producer closed after its ${graceMs} ms grace`);
       // The stops' writes need Redis: with it gone they fail, and nothing is gained by waiting here.
-      const lost = connectionLost(redis);
+      // Nor with it silent (frozen, cut off without a reset): its connection stays ready, and the
+      // writes would be waited for until the command timeout failed them, past the grace given.
+      const silent = whenRedisSilent(redis);
       try {
-        await Promise.race([graceful, lost.promise]);
+        await Promise.race([graceful, silent.promise]);
       } finally {
-        lost.dispose();
+        silent.dispose();
       }
       return false;
     },
   };
-}
-
-/** Resolves when `redis` is not ready (now, or once its connection closes). */
-function connectionLost(redis: RedisConnection): { promise: Promise<void>; dispose: () => void } {
-  let onClose = () => {};
-  const promise = new Promise<void>((resolve) => {
-    onClose = () => resolve();
-    if (redis.status !== 'ready') resolve();
-    else redis.once('close', onClose);
-  });
-  return { promise, dispose: () => void redis.off('close', onClose) };
 }
 
 /**

@@ -16,6 +16,9 @@ import type { CampaignRecipient } from '../../producers/schemas.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { CampaignStoppedError, ProducerClosedError, RedisUnavailableError } from '../../src/errors.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
+import { startFreezableRedis } from '../support/freezable-redis.js';
+import { SILENCE_AFTER_GRACE_MS } from '../../src/queue/redis-silence.js';
+import { commandTimeoutOf } from '../../src/queue/connection.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { createProducerConnection } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -65,6 +68,21 @@ async function expectWhole(h: Harness, sendId: string, state: string, recipients
   expect(send).toMatchObject({ state, recipients });
   expect(send.enqueuedAt).toBeDefined();
   expect(await jobsOf(h, sendId)).toBe(send.chunks);
+}
+
+/**
+ * A campaign whose list stalls after 2,500 rows, under way on a producer of Redis `url` once its
+ * first 1,000 are written. A producer's connection fails its commands while Redis is down
+ * (createProducer takes no other).
+ */
+async function campaignUnderWay(h: Harness, url: string) {
+  const redis = createProducerConnection(url);
+  harnesses.defer(async () => redis.disconnect());
+  const producer = createProducer({ redis, prefix: h.prefix });
+  let progress: CampaignProgress | undefined;
+  const campaign = settle(producer.campaign(stalledList(2500), CAMPAIGN, { onProgress: (p) => (progress = p) }));
+  await waitFor(() => (progress?.written ?? 0) >= 1000, 'the first chunks to be written');
+  return { producer, redis, campaign, progress: () => progress! };
 }
 
 /** The producer under test, on a connection of the caller's own (the harness's stays open to look). */
@@ -199,13 +217,7 @@ describe('closeWithin(graceMs)', () => {
     const h = await harnesses.create({ label: 'close-within-down' });
     const server = await startCrashableRedis({ appendfsync: 'always' });
     harnesses.defer(() => server.stop());
-    // A producer's connection fails its commands while Redis is down (createProducer takes no other).
-    const redis = createProducerConnection(server.url);
-    harnesses.defer(async () => redis.disconnect());
-    const producer = createProducer({ redis, prefix: h.prefix });
-    let progress: CampaignProgress | undefined;
-    const campaign = settle(producer.campaign(stalledList(2500), CAMPAIGN, { onProgress: (p) => (progress = p) }));
-    await waitFor(() => (progress?.written ?? 0) >= 1000, 'the first chunks to be written');
+    const { producer, redis, campaign, progress } = await campaignUnderWay(h, server.url);
     await server.kill();
     await waitFor(() => redis.status !== 'ready', 'the connection to see Redis gone');
 
@@ -214,7 +226,27 @@ describe('closeWithin(graceMs)', () => {
     expect(performance.now() - from).toBeLessThan(2000);
     const { error } = await campaign;
     expect(error).toBeInstanceOf(RedisUnavailableError);
-    expect(error).toMatchObject({ campaign: { sendId: progress!.sendId, stopping: 'producer closed after its 200 ms grace' } });
-    expect((error as Error).message).toContain(`Fix: once Redis answers, cancel it (\`producer.cancel("${progress!.sendId}")\`)`);
+    expect(error).toMatchObject({ campaign: { sendId: progress().sendId, stopping: 'producer closed after its 200 ms grace' } });
+    expect((error as Error).message).toContain(`Fix: once Redis answers, cancel it (\`producer.cancel("${progress().sendId}")\`)`);
+  });
+
+  it('with Redis frozen when the grace runs out (its connection open, nothing answered), resolves false within a second of silence, not after the command timeout', async () => {
+    const h = await harnesses.create({ label: 'close-within-frozen' });
+    const server = await startFreezableRedis(harnesses.defer);
+    const { producer, redis, campaign, progress } = await campaignUnderWay(h, server.url);
+    server.freeze();
+
+    const from = performance.now();
+    expect(await producer.closeWithin(200)).toBe(false);
+    const took = performance.now() - from;
+    // The grace, then at most one unanswered PING window (SILENCE_AFTER_GRACE_MS); before, the
+    // stop's writes were waited for until the connection's command timeout failed them (5 s here).
+    expect(took).toBeGreaterThanOrEqual(200);
+    expect(took).toBeLessThan(200 + SILENCE_AFTER_GRACE_MS + 1500);
+    expect(commandTimeoutOf(redis)).toBeGreaterThan(200 + SILENCE_AFTER_GRACE_MS + 1500);
+    // The calls under way fail as with Redis gone, once their commands time out.
+    const { error } = await campaign;
+    expect(error).toBeInstanceOf(RedisUnavailableError);
+    expect(error).toMatchObject({ campaign: { sendId: progress().sendId, stopping: 'producer closed after its 200 ms grace' } });
   });
 });
