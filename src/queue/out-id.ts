@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { newNonce } from './nonce.js';
 
 /**
  * OutId of an attempt: `<sendId>.<chunk index>.<attempt>-<nonce>`. The nonce makes every attempt's
@@ -58,28 +58,14 @@ export function foreignAttemptOf(recorded: string | null | undefined): string | 
   return recorded == null || RECORDED_ATTEMPT.test(recorded) ? undefined : recorded;
 }
 
-/** The longest nonce an OutId read as ours may carry: ours are 10 hex digits (NONCE_BYTES), the bound leaves room for a longer draw, not for any text. */
+/** The longest nonce an OutId read as ours may carry: ours are 10 hex digits (nonce.ts), the bound leaves room for a longer draw, not for any text. */
 const MAX_NONCE_LENGTH = 16;
 
 const OUT_ID = new RegExp(`^(s[0-9a-z]+)\\.([0-9]+(?:-[0-9]+)*)\\.([1-9][0-9]{0,${MAX_ATTEMPT_DIGITS - 1}})(?:-([0-9a-z]{1,${MAX_NONCE_LENGTH}}))?$`);
 
-const NONCE_BYTES = 5;
-/**
- * Random bytes drawn from the system a pool at a time: one draw per call cost the send path more
- * CPU than the rest of the claim's own code (docs/benchmarks.md).
- */
-const pool = Buffer.alloc(NONCE_BYTES * 1024);
-let poolAt = pool.length;
-
 /** A fresh nonce for the next attempt's OutId (the claim script appends it): 40 random bits, hex. */
 export function newOutIdNonce(): string {
-  if (poolAt + NONCE_BYTES > pool.length) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  const nonce = pool.toString('hex', poolAt, poolAt + NONCE_BYTES);
-  poolAt += NONCE_BYTES;
-  return nonce;
+  return newNonce();
 }
 
 /** Our OutIds, parsed; anything else (another system's OutId, a forged one) is undefined. */
