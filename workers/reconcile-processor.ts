@@ -152,10 +152,12 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
       });
       // Counted once per decision: a re-run of this job finds the chunk moved and moves nothing.
       if (t.applied) await deps.metrics?.recordReconcileResult('found');
-      // Refused as accepted at the attempt found (recorded as the OutId when not adopted): this transition ran before and its answer was
-      // lost (the client sent it again: ioredis's Cluster client, after the link closed), or this
-      // job is run again after a crash between the two. Asked for either way, under the same job
-      // id: before, none were, and every recipient ended `expired` at the window's end.
+      // Refused as accepted at the attempt found (recorded as the OutId when not adopted): another
+      // move accepted it since this job read the chunk (the worker's answer, a pushed report), and
+      // asks for its receipts itself when it applies; asked here too, under the same job id
+      // (once), for one that died between the two. The same transition run twice (its answer
+      // lost, sent again by ioredis's Cluster client) is no refusal: transition-7.lua answers it as
+      // it applied (cluster-resend.test.ts).
       if (t.applied || (t.state === 'accepted' && (t.outId === named || t.outId === found.outId))) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, sentAt);
       if (endedSend(t)) await deps.completion.check(sendId);
       if (found.outId !== outId) log().warn({ found: found.outId, lookedFor: outId }, 'another attempt of this chunk was found accepted: adopted it, nothing resent');

@@ -480,12 +480,12 @@ export function createSendProcessor(deps: SendProcessorDeps) {
           { bizId: decision.bizId, code: 'OK', resolvedBy: 'answer', acceptedAt },
           { windowEndsAt: deps.followUps.windowEndsAt(acceptedAt), ok: true },
         );
-        // Refused as already accepted at this very attempt: a pushed report of it came first, or
-        // this transition itself ran and its answer was lost (its link closed with it on the wire
-        // and the client sent it again: ioredis's Cluster client on the slot's master, promoted
-        // replica included, or a worker connection's resend after a reconnect). Its receipts are
-        // asked for either way, under the same job id: before, none were, and every recipient
-        // ended `expired` at the window's end however it was delivered.
+        // Refused as already accepted at this very attempt: a pushed report of it came first (this
+        // answer late). Its BizId is recorded here; its receipts are asked for again under the same
+        // job id (once): the push's ingest asks when its own move applies, this covers one that
+        // died between the two. The same transition run twice (its answer lost, sent again by the
+        // client: ioredis's Cluster client on the slot's master, promoted replica included) is no
+        // refusal: transition-7.lua answers it as it applied (cluster-resend.test.ts).
         const acceptedBefore = !t.applied && t.state === 'accepted' && t.outId === outId;
         if (t.applied || acceptedBefore) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, acceptedAt);
         if (acceptedBefore) await deps.chunks.setBizId(chunkId, decision.bizId);

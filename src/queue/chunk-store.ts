@@ -8,6 +8,7 @@ import { luaScript } from './lua.js';
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
 import { foreignAttemptOf, newOutIdNonce } from './out-id.js';
+import { newNonce } from './nonce.js';
 import { readStoredChunk } from './stored-payload.js';
 import { slotReservation, type SlotReservation } from './slot-clock.js';
 
@@ -278,7 +279,7 @@ export interface ChunkStore {
   /**
    * Moves the chunk as `req.trigger` says, if the table has that move from its current state.
    * Throws UndeclaredTransitionError (before calling Redis) for a trigger or a field the table
-   * does not declare.
+   * does not declare. The same call run twice by the client (its answer lost) answers as it did.
    */
   transition(chunkId: string, sendId: string, req: TransitionRequest): Promise<TransitionResult>;
   get(chunkId: string): Promise<ChunkRecord | undefined>;
@@ -401,13 +402,15 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       const names = Object.keys(fields);
       const rule = declaredRule(CHUNK_LIFECYCLE, req.trigger, { fields: names, expectState: req.expectState, code: fields.code as string | undefined });
       // The optional parts travel as one packed argument (the script's header lists them).
-      const options: { expectState?: ChunkState; windowEndsAt?: number; outcome?: AutoPauseOutcome; count?: string[]; ownSentAt?: number } = {};
+      // A token of this call's own: the same call run again (its answer lost, sent again by the
+      // client) is answered as it was (transition-7.lua), not judged anew.
+      const options: { call: string; expectState?: ChunkState; windowEndsAt?: number; outcome?: AutoPauseOutcome; count?: string[]; ownSentAt?: number } = { call: newNonce() };
       if (req.expectState) options.expectState = req.expectState;
       if (rule.counts.size > 0) options.count = [...rule.counts];
       if (req.windowEndsAt !== undefined) options.windowEndsAt = req.windowEndsAt;
       if (req.outcome) options.outcome = req.outcome;
       if (req.ownSentAt !== undefined) options.ownSentAt = req.ownSentAt;
-      const argv: (string | number)[] = [req.trigger, req.outId ?? '', clock.now(), eventsMaxLen, Object.keys(options).length > 0 ? JSON.stringify(options) : ''];
+      const argv: (string | number)[] = [req.trigger, req.outId ?? '', clock.now(), eventsMaxLen, JSON.stringify(options)];
       for (const name of names) argv.push(name, fields[name] as string | number);
       if (rule.code !== undefined && fields.code === undefined) argv.push('code', rule.code);
       const res = (await transitionScript(

@@ -18,7 +18,10 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { luaSource } from '../../src/queue/lua-source.js';
-import { createHarness, type Harness } from '../support/pipeline.js';
+import { uniformRetention } from '../../src/queue/retention.js';
+import { openReportIngest, type ReportIngestResult } from '../../src/receipts/report-ingest.js';
+import { systemClock } from '../../src/clock.js';
+import { createHarness, FAST_TIMING, type Harness } from '../support/pipeline.js';
 import { everyKind } from '../support/receipt-policies.js';
 import { startClusterDeployment, type ClusterDeployment, type RedisNode } from '../support/redis-topology.js';
 import { startReplyLosingFront, type ReplyLosingFront } from '../support/reply-losing-front.js';
@@ -120,6 +123,7 @@ async function failoverCluster(): Promise<Failover> {
 }
 
 const PHONES = ['13800138001', '13800138002', '13800138003'];
+const RECEIPT_SCHEDULE = { lookDelaysMs: [200, 500, 900], windowMs: 15_000 };
 const acceptedTimes = (h: Harness, phone: string) => h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
 
 /** Every recipient's receipt delivered once its window could end them (an accepted chunk never looked up ends `expired`), each sent once. */
@@ -140,7 +144,7 @@ describe("Redis Cluster: a write sent again to the slot's promoted replica after
     const f = await failoverCluster();
     const sent = await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate });
     const failedOver = f.loseAnswerThenFailOver(onTheWire('transition-7'));
-    await f.h.startWorker({ receiptPolicies: everyKind('all'), receiptSchedule: { lookDelaysMs: [200, 500, 900], windowMs: 15_000 } });
+    await f.h.startWorker({ receiptPolicies: everyKind('all'), receiptSchedule: RECEIPT_SCHEDULE });
     await failedOver;
     await waitFor(async () => (await f.cluster.portServing(f.prefix)) === f.replica.port, 'the replica to serve the slot');
     await expectDeliveredOnce(f.h, sent.sendId);
@@ -153,7 +157,7 @@ describe("Redis Cluster: a write sent again to the slot's promoted replica after
     const sent = await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate });
     // The trigger as the transition's argument: the script's body (its first EVAL) names it too.
     const failedOver = f.loseAnswerThenFailOver(['\r\n$12\r\nlookup-found\r\n']);
-    await f.h.startWorker({ receiptPolicies: everyKind('all'), receiptSchedule: { lookDelaysMs: [200, 500, 900], windowMs: 15_000 } });
+    await f.h.startWorker({ receiptPolicies: everyKind('all'), receiptSchedule: RECEIPT_SCHEDULE });
     await failedOver;
     await expectDeliveredOnce(f.h, sent.sendId);
   }, 60_000);
@@ -188,4 +192,52 @@ describe("Redis Cluster: a write sent again to the slot's promoted replica after
     // The retry under the key answers that send.
     expect(await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate, idempotencyKey: 'order-7' })).toMatchObject({ sendId, duplicate: true });
   }, 60_000);
+
+  it("a pushed report resolving an unknown attempt, its report-accepted transition run on the master and again on the promoted replica: the chunk's other receipts are still looked up, every recipient delivered (before: the push's own recipient only, the others expired)", async () => {
+    const f = await failoverCluster();
+    const { chunkId, sendId, push } = await unknownAttempt(f);
+    const failedOver = f.loseAnswerThenFailOver(['\r\n$15\r\nreport-accepted\r\n']);
+    // The attempt's own report, as Alibaba pushes it: its OutId and BizId.
+    const outId = await f.h.redis.hget(`${f.h.prefix}:chunk:${chunkId}`, 'outId');
+    const pushed = await push([{ phone_number: PHONES[0], success: true, err_code: 'DELIVERED', biz_id: f.h.emulator.accepted()[0]?.bizId, out_id: outId }]);
+    await failedOver;
+    await expectDeliveredOnce(f.h, sendId);
+    expect(pushed).toMatchObject({ resolved: 1, applied: 1 });
+  }, 60_000);
+
+  it("a pushed report naming an attempt the record lost, its report-lost-attempt transition run on the master and again on the promoted replica: the adopted attempt is still looked up, found, every recipient delivered (before: left `unknown`, no look-up)", async () => {
+    const f = await failoverCluster();
+    const { chunkId, sendId, push } = await unknownAttempt(f);
+    const failedOver = f.loseAnswerThenFailOver(['\r\n$19\r\nreport-lost-attempt\r\n']);
+    // Attempt 2, which the record never had: a claim Redis lost, or a forged push.
+    const pushed = await push([{ phone_number: PHONES[0], success: true, err_code: 'DELIVERED', biz_id: 'x^0', out_id: `${chunkId}.2-0123456789` }]);
+    await failedOver;
+    await expectDeliveredOnce(f.h, sendId);
+    expect(pushed).toMatchObject({ adopted: 1 });
+  }, 60_000);
 });
+
+/**
+ * A send of PHONES whose call Dysmsapi accepted and whose answer the worker lost: `unknown` at
+ * attempt 1, its look-up a minute away (the push decides it first). `push` applies pushed reports
+ * through the server's ingest, on the producer's connection (role `client`, as `smsq server`'s).
+ */
+async function unknownAttempt(f: Failover): Promise<{ chunkId: string; sendId: string; push(reports: unknown[]): Promise<ReportIngestResult | unknown> }> {
+  f.h.emulator.addFault({ kind: 'lost-answer', actions: ['SendSms'], delayMs: 5000 });
+  const { ingest, close } = openReportIngest({
+    redis: f.h.producerRedis,
+    prefix: f.h.prefix,
+    clock: systemClock,
+    logger: f.h.logger,
+    retention: uniformRetention(86_400),
+    receiptPolicies: everyKind('all'),
+    receiptSchedule: RECEIPT_SCHEDULE,
+    durability: { mode: 'none' },
+  });
+  closers.push(close);
+  const { sendId } = await f.h.producer.send({ phones: PHONES, signName: N.sign, templateCode: N.plainTemplate });
+  const chunkId = `${sendId}.0`;
+  await f.h.startWorker({ receiptPolicies: everyKind('all'), receiptSchedule: RECEIPT_SCHEDULE, reconcile: { ...FAST_TIMING.reconcile, firstLookAfterMs: 60_000 } });
+  await waitFor(async () => ((await f.h.redis.hget(`${f.h.prefix}:chunk:${chunkId}`, 'state')) === 'unknown' ? true : undefined), 'the call\'s answer lost: unknown');
+  return { chunkId, sendId, push: (reports) => ingest.applyReports(reports).catch((err: unknown) => err) };
+}

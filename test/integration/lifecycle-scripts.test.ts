@@ -143,6 +143,35 @@ describe('transition-7.lua through the chunk store', () => {
     expect(await chunks.get(chunkId)).toMatchObject({ state: 'expired', code: 'SMSQ_SEND_MISSING' });
   });
 
+  it('answers the same call run twice (its answer lost, sent again by the client: the same token) as it applied, changing nothing; another call is judged anew', async () => {
+    const transition = luaScript(redis, 'transition-7');
+    const run = (chunkId: string, trigger: ChunkTrigger, outId: string, call: string, ...fields: string[]) =>
+      transition(keys.chunk(chunkId), keys.sendCounts('s1'), keys.events(), keys.recipientTotals(), keys.receiptWindow(), keys.sendOutcomes('s1'), keys.send('s1'), trigger, outId, clock.now(), 100, JSON.stringify({ call }), ...fields);
+    /** What a run may change: the record, the counts, the events. */
+    const written = async (chunkId: string) => [await redis.hgetall(keys.chunk(chunkId)), await redis.hgetall(keys.sendCounts('s1')), await redis.xlen(keys.events())];
+
+    // A pushed report naming the attempt the record lost: run again, it was a plain move with nothing adopted.
+    const { chunkId: lost } = await chunkIn('rl', 'queued');
+    const newer = `${lost}.2-bb`;
+    const adopted = await run(lost, 'report-lost-attempt', newer, 'c1', 'code', 'SMSQ_REDIS_ROLLBACK', 'resolvedBy', 'report');
+    expect(adopted).toEqual([1, 'queued', 'unknown', '', '2', '', '']);
+    const afterFirst = await written(lost);
+    clock.advance(1000);
+    expect(await run(lost, 'report-lost-attempt', newer, 'c1', 'code', 'SMSQ_REDIS_ROLLBACK', 'resolvedBy', 'report')).toEqual(adopted);
+    expect(await written(lost)).toEqual(afterFirst);
+    // Another call (the push repeated) is judged anew: the record holds that attempt already.
+    expect(await run(lost, 'report-lost-attempt', newer, 'c2', 'code', 'SMSQ_REDIS_ROLLBACK', 'resolvedBy', 'report')).toEqual([1, 'unknown', 'unknown', '', '', '', '']);
+
+    // A pushed report of the record's own attempt: run again, it was refused as a move already made.
+    const { chunkId: unknown, outId } = await chunkIn('ra', 'unknown');
+    const accepted = await run(unknown, 'report-accepted', outId, 'c3', 'code', 'OK', 'resolvedBy', 'report');
+    expect(accepted).toEqual([1, 'unknown', 'accepted', '', '', '', '']);
+    expect(await run(unknown, 'report-accepted', outId, 'c3', 'code', 'OK', 'resolvedBy', 'report')).toEqual(accepted);
+    expect(await run(unknown, 'report-accepted', outId, 'c4', 'code', 'OK', 'resolvedBy', 'report')).toEqual([0, 'not-from-state', 'accepted', outId]);
+    // A refusal keeps no token: the same call later is judged as any.
+    expect(await run(unknown, 'report-accepted', outId, 'c4', 'code', 'OK', 'resolvedBy', 'report')).toEqual([0, 'not-from-state', 'accepted', outId]);
+  });
+
   it('adds one to the counters a trigger declares each time it applies, and none when refused', async () => {
     const counted = CHUNK_LIFECYCLE.transitions.filter((t) => t.counts?.length);
     expect(counted.map((t) => [t.trigger, t.counts])).toEqual([['undo-claim', ['undone']]]);

@@ -21,6 +21,18 @@
   deadlineExpired, not its expired count). The same send ends the same whether an answer here or a
   claim that expired recipients came last.
 
+  The same call run twice answers as it did the first time and changes nothing: a client that
+  lost the answer sends the call again (ioredis's Cluster client, once its node's link closed with
+  the call on the wire, to the slot's master: a replica promoted with the first run's writes, or
+  the same master). A move that applied keeps its call's token (fresh for each call:
+  chunk-store.ts) with its answer, in one field (`lastCall`: as two, token and answer, they cost a
+  verification code's record 400 bytes, its hash table growing past 16 entries, where one costs
+  104, under Redis's default hash-max-listpack-value). Judged again, the second run was refused as
+  another attempt or a move already made ("already accepted"), or applied as a plain move with
+  nothing adopted, and its caller, acting only on what applied with what it adopted, skipped what
+  the move asks of it (receipt look-ups, the look-up of an adopted attempt, a resend). A later
+  call is a new token: judged as any call.
+
   Input:
     KEYS[1] chunk hash
     KEYS[2] send counts hash
@@ -43,13 +55,16 @@
                               declares: the chunk store sends them)
               ownSentAt       the start of the caller's attempt (ms), recorded as sentAt when the
                               record takes that attempt back (a `<` edge)
+              call            this call's token: a chunk whose last applied move has it answers
+                              that move's answer again (above)
     ARGV[6..] field/value pairs to record (only fields the transition declares: the chunk store checks)
 
   Output:
     {1, from-state, to-state, auto-pause reason or '', adopted attempt or '',
      the send's state when this moved it on its last unsent recipients (sent, expired) or '',
      the earlier attempt taken back with its proof or ''}
-                                                                     applied
+                                                                     applied (or, the same call
+                                                                     again, as it applied)
     {0, why, current state, current OutId}                           refused, why = missing | moved
                                                                       (not expectState) | other-attempt | not-from-state
     An error SMSQ_UNDECLARED_TRANSITION when the table has no such trigger (nothing changed).
@@ -68,7 +83,7 @@
 local trigger, theirOutId, now = ARGV[1], ARGV[2], ARGV[3]
 local opts = ARGV[5] ~= '' and cjson.decode(ARGV[5]) or {}
 -- The record's attempt is read only where an adoption needs it (one field less on every answer).
-local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'sendId', 'index')
+local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'sendId', 'index', 'lastCall')
 local state, outId = f[1], f[2] or ''
 -- n and -n as Redis's arguments, their text when the record's is plain (no number to format).
 local n, minus = countArgs(f[3])
@@ -78,6 +93,9 @@ local function refuse(why, current)
   return {0, why, current, outId}
 end
 if not state then return refuse('missing', 'missing') end
+-- This very call, applied before and its answer lost: answered as then, before any check (the
+-- state it expected is the one it left). `lastCall` is the token, a space, the answer as JSON.
+if opts.call and f[6] and string.sub(f[6], 1, #opts.call + 1) == opts.call .. ' ' then return cjson.decode(string.sub(f[6], #opts.call + 2)) end
 if opts.expectState and opts.expectState ~= state then return refuse('moved', state) end
 
 local to, adopted, proved, sendTo = nil, '', '', ''
@@ -189,4 +207,6 @@ if outcome then
     end
   end
 end
-return {1, state, to, reason, adopted, sendTo, proved}
+local answer = {1, state, to, reason, adopted, sendTo, proved}
+if opts.call then redis.call('HSET', KEYS[1], 'lastCall', opts.call .. ' ' .. cjson.encode(answer)) end
+return answer
