@@ -119,6 +119,13 @@ export function renderLifecycleDoc(): string {
   Nothing is resent. \`attempt\` keeps counting the claims (the later one may have been made, and
   counts towards the most a chunk makes), as after a look-up that finds an earlier attempt: the
   OutId says which one was accepted.
+- **The same call run twice** (its answer lost and the call sent again by the client: ioredis's
+  Cluster client, once its node's link closed, to the slot's master or a replica promoted with the
+  first run's writes): each call of a chunk transition carries a token of its own, which the move
+  that applied keeps in the record with its answer (\`lastCall\`). The same call
+  again answers as it did and changes nothing; judged anew, it would be refused as a move already
+  made, or apply as a plain move with nothing adopted, and its caller skip what the move asks of it
+  (see [durability](durability.md#a-producers-connection-sends-nothing-late)).
 - Every move of a chunk updates its send's counts and the totals, and publishes a \`chunk\` event
   (\`from\`, \`state\`, \`n\`, \`code\`) in the same script.
 
