@@ -92,6 +92,15 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
       await deps.followUps.send(sendId, chunkId, rankingKind(chunk.kind), attempt + 1);
       return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };
     }
+    if (chunk.state === 'accepted' && chunk.resolvedBy === 'reconcile' && chunk.attempt >= attempt) {
+      // A re-run after a crash between lookup-found and asking for the receipts (BullMQ runs a
+      // stalled job again): found by a look-up at this attempt or one it adopted (never older).
+      // Asked as the first run would have, under the same job id (once while that job is kept):
+      // otherwise nobody asks, and its recipients end `expired` at the window's end though delivered.
+      if (chunk.kind) await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, chunk.acceptedAt ?? chunk.sentAt ?? job.timestamp);
+      await deps.completion.check(sendId);
+      return { outcome: 'found', attempt };
+    }
     const stand = standing(chunk, data);
     if (!stand) return { outcome: 'obsolete', state: chunk.attempt === attempt ? chunk.state : `attempt ${chunk.attempt}` };
     const sentAt = (stand === 'current' ? chunk.sentAt : undefined) ?? data.sentAt ?? job.timestamp;

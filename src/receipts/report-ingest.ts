@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { receiptLatencySeconds } from '../metrics/call-aggregate.js';
 import type { CallMetricsRecorder } from '../metrics/call-metrics.js';
 import { createCallsQueue, createHousekeepingQueue } from '../queue/calls-queue.js';
-import { createChunkStore, type ChunkStore } from '../queue/chunk-store.js';
+import { createChunkStore, type ChunkRecord, type ChunkStore } from '../queue/chunk-store.js';
 import { canAdopt, canFire, CHUNK_LIFECYCLE, isUnsent } from '../queue/lifecycle.js';
 import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../queue/emitter-errors.js';
@@ -28,6 +28,11 @@ import { createSentNumbers, type SentNumbers } from './sent-numbers.js';
 import { createSuppressionList, type SuppressionList } from './suppression.js';
 import { createRefusedReportFields, type RefusableReportField, type RefusedReportFields } from './refused-report-fields.js';
 import { createRefusedReplies, type RefusedReplies } from './refused-replies.js';
+
+/** Whether any final receipt was applied to the chunk (its tally, apply-receipt-6.lua). */
+function hasReceipts(chunk: ChunkRecord): boolean {
+  return Object.values(chunk.receiptTally).some((n) => n > 0);
+}
 
 export interface ReportIngestDeps {
   chunks: ChunkStore;
@@ -202,6 +207,15 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           if (endedSend(t)) await deps.completion.check(sendId);
           log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
         }
+      } else if (chunk.state === 'accepted' && chunk.resolvedBy === 'report' && chunk.outId === r.out_id && ofChunk && chunk.kind && !hasReceipts(chunk)) {
+        // Accepted by a push at this very attempt, and no receipt applied to it since: the push
+        // that accepted it applies its own report only after asking (above), so its server died
+        // between the move and the asks (this is that push repeated by Alibaba, or the chunk's
+        // next report). Asked now as that push would have, under the same job id (once); the
+        // chunk's first applied receipt ends the asking. Unasked, its recipients without a pushed
+        // report were never looked up, and ended `expired` at the window's end though delivered.
+        await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, chunk.acceptedAt ?? chunk.sentAt ?? deps.clock.now());
+        await deps.completion.check(sendId);
       }
       const newer = isAdoptableAttempt(out.attempt, chunk.attempt) && ofChunk;
       if (newer && canAdopt('report-lost-attempt', chunk.state)) {

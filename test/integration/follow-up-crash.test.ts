@@ -54,10 +54,10 @@ async function trappedRedis(): Promise<{ trap: CommandTrap; url: string }> {
   return { trap, url: trapped.toString() };
 }
 
-/** Arms `trap` to SIGKILL `child` when it sends the chunk's first receipt look-up job (its add). */
-function killAtReceiptAdd(trap: CommandTrap, child: () => ChildProcess | undefined, chunkId: string): void {
+/** Arms `trap` to SIGKILL `killed.child` (started after the arming) when it sends the chunk's first receipt look-up job (its add). */
+function killAtReceiptAdd(trap: CommandTrap, killed: { child?: ChildProcess }, chunkId: string): void {
   trap.arm([jobIds.receipt({ chunkId, look: 1, cursor: 0, dateIndex: 0, page: 1 })], async () => {
-    const c = child();
+    const c = killed.child;
     if (!c) throw new Error('no process to kill');
     c.kill('SIGKILL');
     if (c.exitCode === null && c.signalCode === null) await once(c, 'exit');
@@ -72,6 +72,30 @@ async function outcome(h: Harness, sendId: string) {
   }, 'every recipient delivered or expired', 40_000);
   const looked = (phone: string) => h.emulator.calls().some((c) => c.action === 'QuerySendDetails' && c.phones.includes(phone));
   return { delivered: counts.delivered, expired: counts.expired, lookedUp: PHONES.map(looked), sent: PHONES.map((p) => h.emulator.accepted().filter((a) => a.phoneNumbers.includes(p)).length) };
+}
+
+/**
+ * A worker process SIGKILLed at its add of the chunk's first receipt look-up, the chunk accepted
+ * (`resolvedBy`: by the call's answer, or by a look-up after `before` lost it); another worker
+ * then runs the stalled job again. Every recipient must end delivered, each sent once.
+ */
+async function workerKilledThenStalledJobRerun(resolvedBy: 'answer' | 'reconcile', before?: (h: Harness) => void): Promise<void> {
+  const h = await harnesses.create({ label: `follow-up-crash-${resolvedBy}`, durability: { mode: 'none' } });
+  harnesses.defer(async () => processes.killAll());
+  const { trap, url } = await trappedRedis();
+  before?.(h);
+  const { sendId } = await h.producer.send({ ...NOTE, phones: PHONES });
+  const chunkId = chunkIdOf(sendId, '0');
+  const worker: { child?: ChildProcess } = {};
+  killAtReceiptAdd(trap, worker, chunkId);
+  worker.child = await processes.start({ redisUrl: url, prefix: h.prefix, endpoint: h.endpoint }, { receiptSchedule: RECEIPT_SCHEDULE, repair: null });
+  await trap.sprung();
+  expect(worker.child.signalCode).toBe('SIGKILL');
+  expect(await h.redis.hmget(`${h.prefix}:chunk:${chunkId}`, 'state', 'resolvedBy')).toEqual(['accepted', resolvedBy]);
+
+  // Another worker: the killed one's job stalls and runs again here.
+  await h.startWorker({ ...RECEIPTS, repair: null });
+  expect(await outcome(h, sendId)).toEqual({ delivered: 3, expired: 0, lookedUp: [true, true, true], sent: [1, 1, 1] });
 }
 
 describe('a process SIGKILLed between accepting a chunk and asking for its receipts', () => {
@@ -89,13 +113,13 @@ describe('a process SIGKILLed between accepting a chunk and asking for its recei
     // The attempt's own report, as Alibaba pushes it: its OutId and BizId.
     const push = [{ phone_number: PHONES[0], send_time: '', report_time: '', success: true, err_code: 'DELIVERED', err_msg: '', sms_size: '1', biz_id: h.emulator.accepted()[0]?.bizId, out_id: outId }];
 
-    let server: ChildProcess | undefined;
-    killAtReceiptAdd(trap, () => server, chunkId);
+    const server: { child?: ChildProcess } = {};
+    killAtReceiptAdd(trap, server, chunkId);
     const cfg: ReportIngestChildConfig = { redisUrl: url, prefix: h.prefix, ...RECEIPTS, push };
-    server = spawn(process.execPath, [builtFile('test/support/report-ingest-child.ts'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.add(server);
+    server.child = spawn(process.execPath, [builtFile('test/support/report-ingest-child.ts'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(server.child);
     await trap.sprung();
-    expect(server.signalCode).toBe('SIGKILL');
+    expect(server.child.signalCode).toBe('SIGKILL');
     // The transition applied; the push was never answered, its recipient's report not applied.
     expect(await h.redis.hmget(chunkKey, 'state', 'resolvedBy')).toEqual(['accepted', 'report']);
 
@@ -108,22 +132,11 @@ describe('a process SIGKILLed between accepting a chunk and asking for its recei
   }, 90_000);
 
   it("a worker killed after lookup-found (a timed-out call found accepted): the stalled reconcile job, run again by another worker, asks for the receipts, every recipient delivered (before: ended as obsolete, none looked up, all expired)", async () => {
-    const h = await harnesses.create({ label: 'follow-up-crash-reconcile', durability: { mode: 'none' } });
-    harnesses.defer(async () => processes.killAll());
-    const { trap, url } = await trappedRedis();
     // The call's answer lost: `unknown`, then found accepted by the reconcile look-up.
-    h.emulator.addFault({ kind: 'lost-answer', actions: ['SendSms'], delayMs: 5000 });
-    const { sendId } = await h.producer.send({ ...NOTE, phones: PHONES });
-    const chunkId = chunkIdOf(sendId, '0');
-    let worker: ChildProcess | undefined;
-    killAtReceiptAdd(trap, () => worker, chunkId);
-    worker = await processes.start({ redisUrl: url, prefix: h.prefix, endpoint: h.endpoint }, { receiptSchedule: RECEIPT_SCHEDULE, repair: null });
-    await trap.sprung();
-    expect(worker.signalCode).toBe('SIGKILL');
-    expect(await h.redis.hmget(`${h.prefix}:chunk:${chunkId}`, 'state', 'resolvedBy')).toEqual(['accepted', 'reconcile']);
+    await workerKilledThenStalledJobRerun('reconcile', (h) => h.emulator.addFault({ kind: 'lost-answer', actions: ['SendSms'], delayMs: 5000 }));
+  }, 90_000);
 
-    // Another worker: the killed one's reconcile job stalls and runs again here.
-    await h.startWorker({ ...RECEIPTS, repair: null });
-    expect(await outcome(h, sendId)).toEqual({ delivered: 3, expired: 0, lookedUp: [true, true, true], sent: [1, 1, 1] });
+  it("a worker killed after answer-accepted: the stalled send job, run again by another worker, finds the chunk accepted (its claim's `done`) and asks for the receipts, every recipient delivered, sent once (passed before the fix too)", async () => {
+    await workerKilledThenStalledJobRerun('answer');
   }, 90_000);
 });
