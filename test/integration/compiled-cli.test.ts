@@ -2,23 +2,26 @@
  * The build as it ships: `tsc -p tsconfig.build.json` plus the copy of the Lua scripts
  * (scripts/copy-lua.ts, the second half of `npm run build`), run with plain node. tsc does not
  * copy the `.lua` files the stores load; without them the compiled CLI fails at its first script.
- * Compiled into node_modules/.cache (incrementally), so the output resolves node_modules as dist/
- * does, and dist/ is left alone.
+ * The tests run dist/ when it is that build of the sources as they are (CI runs `npm run build` right
+ * before the tests: test/support/fresh-dist.ts); otherwise they compile into node_modules/.cache
+ * (incrementally), so the output resolves node_modules as dist/ does, and dist/ is left alone.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { copyLua } from '../../scripts/copy-lua.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { cleanEnv } from '../support/cli-process.js';
+import { distIsFresh } from '../support/fresh-dist.js';
 import { createTestConnection, testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'smsq-test-build');
-const OUT = join(BUILD_DIR, 'out');
+/** Where the tests' build is: dist/ when fresh, else this file's own (beforeAll). */
+let out = join(BUILD_DIR, 'out');
 
 function build(): void {
   mkdirSync(BUILD_DIR, { recursive: true });
@@ -34,7 +37,7 @@ function build(): void {
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(OUT, 'cli/main.js'), ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(out, 'cli/main.js'), ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -45,16 +48,24 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
 }
 
 describe('the compiled CLI', () => {
-  /** Lua scripts copied beside the build: compiled and copied once for the file's tests (tsc alone takes a minute on a loaded machine). */
+  /**
+   * Lua scripts beside the build: dist/'s, copied by `npm run build`, or compiled and copied once for
+   * the file's tests (tsc alone takes a minute on a loaded machine).
+   */
   let luaCopied = 0;
-  beforeAll(() => {
+  beforeAll(async () => {
+    if (await distIsFresh(ROOT)) {
+      out = join(ROOT, 'dist');
+      luaCopied = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.lua')).length;
+      return;
+    }
     build();
-    luaCopied = copyLua(OUT);
+    luaCopied = copyLua(out);
   }, 300_000);
 
   it('runs the sandbox end to end with the Lua scripts the build copied', async () => {
     expect(luaCopied).toBeGreaterThan(10);
-    expect(existsSync(join(OUT, 'src/queue/lua/transition-7.lua'))).toBe(true);
+    expect(existsSync(join(out, 'src/queue/lua/transition-7.lua'))).toBe(true);
     const r = await run(['sandbox', '--recipients', '20', '--json'], { REDIS_URL: testRedisUrl(), SMS_MODE: 'sandbox', LOG_LEVEL: 'warn' });
     expect(r.code, r.stderr).toBe(0);
     const { sends } = JSON.parse(r.stdout) as { sends: SendStatus[] };
@@ -65,7 +76,7 @@ describe('the compiled CLI', () => {
     const redis = createTestConnection();
     const sandboxKeys = async () => (await redis.keys('{smsq-sandbox-*')).length;
     const before = await sandboxKeys();
-    const child = spawn(process.execPath, [join(OUT, 'cli/main.js'), 'sandbox', '--recipients', '20000'], {
+    const child = spawn(process.execPath, [join(out, 'cli/main.js'), 'sandbox', '--recipients', '20000'], {
       cwd: ROOT,
       env: { ...cleanEnv(), REDIS_URL: testRedisUrl(), SMS_MODE: 'sandbox', LOG_LEVEL: 'warn', SMS_QPS: '500' },
       stdio: ['ignore', 'pipe', 'pipe'],

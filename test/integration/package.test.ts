@@ -8,18 +8,17 @@
  * has them). Without the registry this test fails and says so; it never skips.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
+import { distIsFresh } from '../support/fresh-dist.js';
 import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CONSUMER = join(ROOT, 'test', 'package-consumer');
-/** What tsconfig.build.json compiles into dist/. */
-const BUILT_FOLDERS = ['src', 'producers', 'workers', 'cli', 'server', 'exports'];
 const SETUP_TIMEOUT_MS = 240_000;
 
 interface Run {
@@ -42,23 +41,6 @@ function mustSucceed(what: string, result: Run): Run {
   return result;
 }
 
-async function tsFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')).map((e) => join(e.parentPath, e.name));
-}
-
-/** True when every source has its compiled file in dist/, written after the source last changed. */
-async function distIsFresh(): Promise<boolean> {
-  for (const folder of BUILT_FOLDERS) {
-    for (const source of await tsFiles(join(ROOT, folder))) {
-      const built = join(ROOT, 'dist', relative(ROOT, source)).replace(/\.ts$/, '.js');
-      const [s, b] = await Promise.all([stat(source), stat(built).catch(() => undefined)]);
-      if (!b || b.mtimeMs < s.mtimeMs) return false;
-    }
-  }
-  return true;
-}
-
 const NETWORK_FAILURE = /E(NOTFOUND|AI_AGAIN|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH)|ETIMEDOUT|network|getaddrinfo/i;
 
 let work: string;
@@ -69,7 +51,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'smsq-package-'));
   scratch = join(work, 'consumer');
 
-  if (!(await distIsFresh())) mustSucceed('npm run build', await run('npm', ['run', 'build'], ROOT));
+  if (!(await distIsFresh(ROOT))) mustSucceed('npm run build', await run('npm', ['run', 'build'], ROOT));
   // --ignore-scripts: prepack would build again; dist was just checked or built.
   const pack = mustSucceed('npm pack', await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT));
   const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
