@@ -2,7 +2,7 @@
  * Copies the Lua scripts (`*.lua` under the compiled folders) into a build's output, keeping their
  * paths: tsc copies only what it compiles, and src/queue/lua-source.ts reads the scripts from
  * beside its compiled self. Part of `npm run build`; `tsx scripts/copy-lua.ts [outDir]` (default
- * dist). The bench and the test that run compiled code call {@link copyLua} on their own output.
+ * dist). The bench and the suite's transpiled build (test/support/test-build.ts) call {@link copyLua} on their own output.
  */
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

@@ -1,39 +1,23 @@
 /**
- * The build as it ships: `tsc -p tsconfig.build.json` plus the copy of the Lua scripts
- * (scripts/copy-lua.ts, the second half of `npm run build`), run with plain node. tsc does not
- * copy the `.lua` files the stores load; without them the compiled CLI fails at its first script.
- * The tests run dist/ when it is that build of the sources as they are (CI runs `npm run build` right
- * before the tests: test/support/fresh-dist.ts); otherwise they compile into node_modules/.cache
- * (incrementally), so the output resolves node_modules as dist/ does, and dist/ is left alone.
+ * The build as it ships: `npm run build` (tsc -p tsconfig.build.json, then the copy of the Lua
+ * scripts, scripts/copy-lua.ts), run with plain node. tsc does not copy the `.lua` files the stores
+ * load; without them the compiled CLI fails at its first script. The build is dist/, made by
+ * `npm run build` when it is stale, once for this file and the package test (test/support/fresh-dist.ts).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyLua } from '../../scripts/copy-lua.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { cleanEnv } from '../support/cli-process.js';
-import { distIsFresh } from '../support/fresh-dist.js';
+import { freshDist } from '../support/fresh-dist.js';
 import { createTestConnection, testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'smsq-test-build');
-/** Where the tests' build is: dist/ when fresh, else this file's own (beforeAll). */
-let out = join(BUILD_DIR, 'out');
-
-function build(): void {
-  mkdirSync(BUILD_DIR, { recursive: true });
-  const fromBuild = (path: string) => relative(BUILD_DIR, join(ROOT, path));
-  const config = {
-    extends: fromBuild('tsconfig.build.json'),
-    compilerOptions: { outDir: 'out', rootDir: fromBuild('.'), declaration: false, sourceMap: false, incremental: true, tsBuildInfoFile: 'out/tsconfig.tsbuildinfo' },
-  };
-  writeFileSync(join(BUILD_DIR, 'tsconfig.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(BUILD_DIR, 'tsconfig.json')], { cwd: ROOT, encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
-}
+/** dist/, once beforeAll has it fresh. */
+let out = join(ROOT, 'dist');
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -48,19 +32,11 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
 }
 
 describe('the compiled CLI', () => {
-  /**
-   * Lua scripts beside the build: dist/'s, copied by `npm run build`, or compiled and copied once for
-   * the file's tests (tsc alone takes a minute on a loaded machine).
-   */
+  /** Lua scripts beside the build: `npm run build` copies them (tsc alone takes a minute on a loaded machine, so once for the file's tests). */
   let luaCopied = 0;
   beforeAll(async () => {
-    if (await distIsFresh(ROOT)) {
-      out = join(ROOT, 'dist');
-      luaCopied = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.lua')).length;
-      return;
-    }
-    build();
-    luaCopied = copyLua(out);
+    out = await freshDist(ROOT);
+    luaCopied = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.lua')).length;
   }, 300_000);
 
   it('runs the sandbox end to end with the Lua scripts the build copied', async () => {

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
-import { distIsFresh } from '../support/fresh-dist.js';
+import { freshDist } from '../support/fresh-dist.js';
 import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -51,7 +51,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'smsq-package-'));
   scratch = join(work, 'consumer');
 
-  if (!(await distIsFresh(ROOT))) mustSucceed('npm run build', await run('npm', ['run', 'build'], ROOT));
+  await freshDist(ROOT);
   // --ignore-scripts: prepack would build again; dist was just checked or built.
   const pack = mustSucceed('npm pack', await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT));
   const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];

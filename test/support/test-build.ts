@@ -36,7 +36,7 @@ function typeScriptFiles(dir: string): string[] {
   });
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
