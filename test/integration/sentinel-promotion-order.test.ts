@@ -30,7 +30,10 @@ afterAll(async () => {
   await deployment?.stop();
 });
 
-/** Sets a replica's priority and waits until every sentinel lists it (they read a replica's INFO every 10 s). */
+/**
+ * Sets a replica's priority and waits until every sentinel lists it (they read a replica's INFO
+ * every 10 s; every 250 ms during this wait).
+ */
 async function setPriority(d: SentinelDeployment, replica: RedisNode, priority: number): Promise<void> {
   const admin = replica.admin();
   try {
@@ -38,20 +41,25 @@ async function setPriority(d: SentinelDeployment, replica: RedisNode, priority: 
   } finally {
     admin.disconnect();
   }
-  for (const sentinel of d.sentinels) {
-    await waitFor(async () => {
-      const client = sentinel.admin();
-      try {
-        const replicas = (await client.call('SENTINEL', 'REPLICAS', d.masterName)) as string[][];
-        return replicas.some((fields) => {
-          const field = (name: string) => fields[fields.indexOf(name) + 1];
-          return field('port') === String(replica.port) && field('slave-priority') === String(priority);
-        });
-      } finally {
-        client.disconnect();
-      }
-    }, `the sentinels to list priority ${priority}`, 30_000, 200);
-  }
+  await d.withFrequentInfo(async () => {
+    for (const sentinel of d.sentinels) await listsPriority(d, sentinel, replica, priority);
+  });
+}
+
+/** Waits until `sentinel` lists `replica` with `priority`. */
+async function listsPriority(d: SentinelDeployment, sentinel: RedisNode, replica: RedisNode, priority: number): Promise<void> {
+  await waitFor(async () => {
+    const client = sentinel.admin();
+    try {
+      const replicas = (await client.call('SENTINEL', 'REPLICAS', d.masterName)) as string[][];
+      return replicas.some((fields) => {
+        const field = (name: string) => fields[fields.indexOf(name) + 1];
+        return field('port') === String(replica.port) && field('slave-priority') === String(priority);
+      });
+    } finally {
+      client.disconnect();
+    }
+  }, `the sentinels to list priority ${priority}`, 30_000, 200);
 }
 
 /** A producer on the deployment in `durability`, closed once `use` ends. */
