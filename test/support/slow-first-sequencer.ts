@@ -9,30 +9,47 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Slowest first, by their time in a whole run at b9e3265 (session 26, load ~6; each 30 s or more),
- * after the two that build the package and the compiled CLI before their first test.
+ * Slowest first, by their time in a whole run at b14ef32 (session 34, load ~10; each 30 s or more
+ * there), less what this session cut (the compiled CLI now runs the package test's build of dist/,
+ * 128 -> ~20 s: left to vitest's order, so as not to wait at the start for that build; the sentinels
+ * learn of a new replica within a second: sentinel-promotion-order 45 -> ~16 s). The two unit files
+ * that keep a core busy for a minute under load (phone-set, xlsx-workbooks) ran last and ended the
+ * run; they start among the slow ones now.
  */
 export const SLOW_FILES: readonly string[] = [
+  // Builds dist/ when it is stale (the compiled CLI waits for it), packs and installs the package.
   'test/integration/package.test.ts',
-  'test/integration/compiled-cli.test.ts',
   'test/integration/redis-topology.test.ts',
-  'test/integration/durability-crash.test.ts',
-  'test/integration/docs-examples-cli.test.ts',
   'test/integration/docs-examples.test.ts',
+  'test/integration/docs-examples-cli.test.ts',
   'test/integration/cli-outage.test.ts',
-  // Timed alone (42 s: Sentinel refreshes what it knows of replicas every 10 s).
-  'test/integration/sentinel-promotion-order.test.ts',
-  // Timed alone (42 s: a TLS Sentinel deployment, a failover among its tests).
+  'test/integration/cluster-url-tls.test.ts',
+  'test/integration/cluster-failover-close.test.ts',
+  'test/integration/durability-crash.test.ts',
+  'test/integration/sentinel-replicas-all.test.ts',
+  'test/unit/phone-set.test.ts',
+  'test/unit/xlsx-workbooks.test.ts',
+  'test/integration/durability-modes.test.ts',
+  'test/integration/server-shutdown.test.ts',
   'test/integration/sentinel-url-tls.test.ts',
   'test/integration/withdrawn-retry.test.ts',
-  'test/integration/control-durability.test.ts',
-  'test/integration/durability-recheck.test.ts',
-  // Timed alone (33 s).
-  'test/integration/replicas-primary-restart.test.ts',
-  'test/integration/dysmsapi-unreachable.test.ts',
   'test/integration/docs-examples-server.test.ts',
+  'test/integration/dysmsapi-unreachable.test.ts',
+  'test/integration/durability-recheck.test.ts',
+  'test/integration/library-worker.test.ts',
+  'test/integration/close-waiting-claims.test.ts',
   'test/integration/pipeline-processes.test.ts',
+  'test/integration/campaign-files.test.ts',
+  'test/integration/control-durability.test.ts',
+  'test/integration/sentinel-manual-failover.test.ts',
+  'test/integration/report-durability.test.ts',
+  'test/integration/replicas-primary-restart.test.ts',
+  'test/integration/held-up-worker.test.ts',
+  'test/integration/tracing-cli.test.ts',
   'test/integration/durability-waitaof.test.ts',
+  'test/integration/throttle-waiting-lookups.test.ts',
+  'test/integration/cli-module-loading.test.ts',
+  'test/integration/status-watch-redis-restart.test.ts',
 ];
 
 export class SlowFirstSequencer extends BaseSequencer {
