@@ -7,7 +7,7 @@
  * `end` to `close` (droppable-cluster.ts, keepEnded). Real redis-server processes
  * (test/support/redis-topology.ts), the real CLI in its own process.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { SPAWNED_MS, spawnSmsq, untilExited, type CliProcess } from '../support/cli-process.js';
@@ -19,8 +19,10 @@ const PREFIX = '{cluster-failover-close}';
 const GRACE_MS = 25_000;
 
 describe('smsq worker stopped after the master of its slot was SIGKILLed', () => {
+  // Side by side: each test has its own Cluster, emulator and processes, and most of its time is
+  // spent waiting on them (the Cluster forming, the replica syncing, the promotion).
   for (const when of ['at once', 'once the replica is promoted'] as const) {
-    it(`SIGTERM ${when}: the worker stops well within its grace, exit 0`, async () => {
+    it.concurrent(`SIGTERM ${when}: the worker stops well within its grace, exit 0`, async ({ expect }) => {
       const emulator = createEmulator({ delivery: { delayMs: 0 } });
       const { endpoint } = await emulator.listen();
       const cluster = await startClusterDeployment();
