@@ -20,12 +20,14 @@ export const SLOW_FILES: readonly string[] = [
   // Builds dist/ when it is stale (the compiled CLI waits for it), packs and installs the package.
   'test/integration/package.test.ts',
   'test/integration/redis-topology.test.ts',
-  'test/integration/docs-examples.test.ts',
+  // Not beside the package test's build at the start: README's sandbox, run there, had 584 of its
+  // 2,000 campaign recipients expire in session 34's whole run (load ~15); it passed starting later.
+  'test/integration/durability-crash.test.ts',
   'test/integration/docs-examples-cli.test.ts',
+  'test/integration/docs-examples.test.ts',
   'test/integration/cli-outage.test.ts',
   'test/integration/cluster-url-tls.test.ts',
   'test/integration/cluster-failover-close.test.ts',
-  'test/integration/durability-crash.test.ts',
   'test/integration/sentinel-replicas-all.test.ts',
   'test/unit/phone-set.test.ts',
   'test/unit/xlsx-workbooks.test.ts',
