@@ -19,7 +19,7 @@ export function stopAfterSeconds(fixtures: readonly string[]): number | undefine
   return undefined;
 }
 
-const SERVICES = ['emulator', 'server'] as const;
+const SERVICES = ['emulator', 'server', 'worker'] as const;
 
 export function checkFixtureNames(fixtures: readonly string[], where: string): void {
   for (const f of fixtures) {
@@ -60,6 +60,13 @@ async function startService(name: string, environment: ExampleEnvironment, cwd: 
     const emulator = startSmsq(['emulator', '--port', String(port)], environment.env, cwd);
     await waitFor(() => emulator.output().includes('listening on'), 'the emulator fixture', emulator.output);
     return { env: {}, stop: () => stopChild(emulator.child) };
+  }
+  if (name === 'worker') {
+    // Quiet hours off: a marketing chunk goes out at once whatever the hour, so a block that
+    // controls a send meets one a worker has already sent (the case its callers must handle).
+    const worker = startSmsq(['worker'], { ...environment.env, SMSQ_QUIET_HOURS: 'off' }, cwd);
+    await waitFor(() => worker.output().includes('smsq worker running'), 'the worker fixture', worker.output);
+    return { env: {}, stop: () => stopChild(worker.child) };
   }
   const tokens = { SMSQ_API_TOKEN: randomBytes(16).toString('hex'), SMSQ_DASHBOARD_TOKEN: randomBytes(16).toString('hex') };
   const server = startSmsq(['server'], { ...environment.env, ...tokens }, cwd);
