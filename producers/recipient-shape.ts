@@ -27,7 +27,7 @@ export function isRecipientShaped(row: CampaignRecipient): boolean {
 /** Why `row`, at `place` (`recipients[3]`), is not of the shape {@link isRecipientShaped} asks. */
 export function misshapenRow(row: unknown, place: string): MisshapenRow {
   if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-    return { row: { phone: '', error: `must be an object { phone, params? }, got ${kindOf(row)}. Fix: give each recipient as { phone: '13800138000' }, with its own template params as params: { name: 'Li' }` }, about: 'row' };
+    return { row: { phone: '', error: `must be an object { phone, params? }, got ${kindOf(row)}. Fix: give each recipient as an object, e.g. { phone: '13800138000' }, with its own template params as params: { name: 'Li' }` }, about: 'row' };
   }
   const { phone, params } = row as { phone?: unknown; params?: unknown };
   if (typeof phone !== 'string') {

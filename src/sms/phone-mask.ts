@@ -16,16 +16,41 @@ const PHONE_IN_TEXT = /(?<![\w^])\+?\d{7,15}(?!\w)/g;
 const LIKELY_PHONE = /(?<![\w^])(?:\+\d{7,15}|00\d{7,13}|\d{10,15})(?!\w)/g;
 
 /**
+ * The number smsq's own fixes give as an example (`Fix: pass e.g. [{ phone: '13800138000' }]`):
+ * the docs' sandbox number, nobody's phone. Masked, the fix to copy read `138****8000`.
+ */
+export const EXAMPLE_PHONE = '13800138000';
+
+// What comes before EXAMPLE_PHONE where a fix gives it: "e.g. " and the code around it
+// (`e.g. [{ phone: '`, `e.g. { phone: '`, `e.g. phone: '`, `e.g. `).
+const EXAMPLE_LEAD = /\be\.g\. (?:\[?\{ )?(?:phone: )?'?$/;
+// A short fraction after the digits: a number with a decimal point (an epoch time of 1796686351000.5
+// ms echoed in its refusal), which no phone has.
+const FRACTION_AFTER = /^\.\d{1,6}(?!\d)/;
+
+/**
+ * Whether the digit run `run`, found at `at` in `text`, is a phone number to mask: not when it is a
+ * fix's own example (EXAMPLE_PHONE after "e.g."), nor the whole part of a decimal number. A number
+ * anyone gave is masked wherever it stands, a fix's example included when it is not EXAMPLE_PHONE.
+ */
+function isPhoneRun(run: string, at: number, text: string): boolean {
+  if (FRACTION_AFTER.test(text.slice(at + run.length, at + run.length + 8))) return false;
+  return !(run === EXAMPLE_PHONE && EXAMPLE_LEAD.test(text.slice(Math.max(0, at - 20), at)));
+}
+
+const maskRuns = (text: string, runs: RegExp) => text.replace(runs, (run: string, at: number) => (isPhoneRun(run, at, text) ? maskPhone(run) : run));
+
+/**
  * Masks the digit runs of a value that are likely phone numbers, leaving shorter ones (dates, ids):
  * for values of flags that are not about numbers but may carry one (a template param, a path).
  */
 export function maskLikelyPhones(text: string): string {
-  return text.replace(LIKELY_PHONE, (m) => maskPhone(m));
+  return maskRuns(text, LIKELY_PHONE);
 }
 
-/** Masks every phone-looking digit run inside a free-text string (log messages). */
+/** Masks every phone-looking digit run inside a free-text string (log messages, refusals). */
 export function maskPhonesInText(text: string): string {
-  return text.replace(PHONE_IN_TEXT, (m) => maskPhone(m));
+  return maskRuns(text, PHONE_IN_TEXT);
 }
 
 /** Masks a value found under a phone-carrying key: a number, a comma list, a JSON array or an array. */
