@@ -3,7 +3,7 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
 import { whenRedisSilent } from '../src/queue/redis-silence.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, ConfigError, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, RedisWritesRefusedError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
+import { CampaignCutOff, ConfigError, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, RedisWritesRefusedError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend, type OutageTask } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { booleanLine, connectionLine, MAX_RETENTION_SECONDS, nestedOptionLines, optionsObjectLine, positiveMsLine, prefixLine, quietHoursLine, retentionLines, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
@@ -1164,7 +1164,11 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
       }
     },
     async events(eventOpts) {
-      const consumer = await run('events', () => api.events(eventOpts));
+      // Making a consumer enqueues nothing and takes no idempotency key: said as the task it is.
+      const task: OutageTask = { name: `creation of the events consumer ${eventOpts.consumer} of group ${eventOpts.group}`, again: 'call events() again', second: 'a second call' };
+      const consumer = await run('events', () => api.events(eventOpts)).catch((err: unknown) => {
+        throw err instanceof RedisUnavailableError ? err.asTask(task) : err;
+      });
       // Its calls fail as the producer's reads do (SMSQ_REDIS_UNAVAILABLE naming REDIS_URL), not with
       // ioredis's error; an ack is said to have changed nothing too, as acking again is harmless.
       const said = <T>(p: Promise<T>) =>

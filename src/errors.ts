@@ -472,6 +472,20 @@ const toOperator = (redactedUrl: string, reason: string): OutageWords => ({
 const toClients = (reason: string): OutageWords => ({ head: redisDoesNotAnswerClients(reason), fix: (then) => waitOrTellFix(then, reason) });
 
 /**
+ * A task that enqueues nothing, as an outage during it says it, when its caller does it again
+ * otherwise than by running a command again: `creating the events consumer` is done again by
+ * calling `events()` again (a second call does no harm: the group made is used).
+ */
+export interface OutageTask {
+  /** What it is, after "the": `creation of the events consumer c of group g`. */
+  name: string;
+  /** How to do it again, after "then": `call events() again`. */
+  again: string;
+  /** Doing it twice, before "does no harm if it was": `a second call`. */
+  second: string;
+}
+
+/**
  * Redis did not answer: the connect timed out or was refused, or the connection is down. The
  * message is one line naming `REDIS_URL` (password redacted), what happened and the fix, for the
  * operator (the CLI, the producer API); REST answers `apiMessage`, the same line without where
@@ -500,15 +514,16 @@ export class RedisUnavailableError extends SmsqError {
     /** Set when what failed was a control of a send: it enqueues nothing and takes no idempotency key, and is said as what it is. */
     readonly control?: ControlOfSend,
     /** Set when what failed is a task that enqueues nothing (`smsq resume`, `smsq repair`): said as that task, done or not. */
-    readonly task?: string,
+    readonly task?: string | OutageTask,
   ) {
+    const { name, again, second } = typeof task === 'string' || task === undefined ? { name: task, again: 'run it again', second: 'a second run' } : task;
     const say = ({ head, fix }: OutageWords) =>
       campaign
         ? `${head} part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (more may have been written as Redis went away; workers may have sent them already). ${cutOffFix(campaign)}`
         : control
           ? `${head}; ${controlOutcome(control, midCall, fix)}`
-          : task !== undefined
-            ? `${head}; ${midCall ? `the ${task} may or may not have been done (Redis stopped answering during it); a second run does no harm if it was` : `the ${task} was not done: nothing was changed`}. ${fix('run it again')}`
+          : name !== undefined
+            ? `${head}; ${midCall ? `the ${name} may or may not have been done (Redis stopped answering during it); ${second} does no harm if it was` : `the ${name} was not done: nothing was changed`}. ${fix(again)}`
           : `${head}; ${reading ? (answeredUnusable(reason) ? 'nothing was changed' : 'nothing was changed; run it again once Redis answers') : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${fix()}`;
     super(say(toOperator(redactedUrl, reason)), cause === undefined ? undefined : { cause });
     this.name = 'RedisUnavailableError';
@@ -530,7 +545,7 @@ export class RedisUnavailableError extends SmsqError {
   }
 
   /** The same failure, said of a task that enqueues nothing (`task`: its name); `midCall`: Redis stopped answering during it. */
-  asTask(task: string, midCall = this.midCall): RedisUnavailableError {
+  asTask(task: string | OutageTask, midCall = this.midCall): RedisUnavailableError {
     return new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, midCall, false, undefined, undefined, task);
   }
 }

@@ -28,16 +28,21 @@ async function failure(p: Promise<unknown>): Promise<RedisUnavailableError> {
   return err as RedisUnavailableError;
 }
 
+/** A producer (500 ms timeouts) on a private Redis of its own, closed after the test; `pid`: the Redis's, to SIGSTOP. */
+async function producerOnPrivateRedis(prefix: string) {
+  const server = await startPrivateRedis({ appendfsync: 'always' });
+  closers.push(() => server.stop());
+  const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
+  redis.on('error', () => {});
+  closers.push(() => redis.disconnect());
+  const producer = createProducer({ redis, prefix, connectTimeoutMs: 500, redactedRedisUrl: server.url });
+  closers.push(() => producer.close());
+  return { server, pid: server.process.pid as number, producer };
+}
+
 describe('producer calls against a frozen Redis', () => {
   it('name the timeout, never ioredis\'s "Stream isn\'t writeable ..."; a read says nothing was changed', async () => {
-    const server = await startPrivateRedis({ appendfsync: 'always' });
-    const pid = server.process.pid as number;
-    closers.push(() => server.stop());
-    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
-    redis.on('error', () => {});
-    closers.push(() => redis.disconnect());
-    const producer = createProducer({ redis, prefix: '{words}', connectTimeoutMs: 500, redactedRedisUrl: server.url });
-    closers.push(() => producer.close());
+    const { server, pid, producer } = await producerOnPrivateRedis('{words}');
     const first = await producer.send(request('13800138000'));
 
     process.kill(pid, 'SIGSTOP');
@@ -86,6 +91,24 @@ describe("an events consumer's calls while Redis is gone", () => {
     expect(blocking.message).toMatch(new RegExp(`^Redis at \`redis: "${server.url.replace(/[.]/g, '\\.')}"\` does not answer \\((connect ECONNREFUSED|the connection was lost; reconnecting)`));
     expect(blocking.message).not.toMatch(/enableOfflineQueue|Stream isn't writeable|connection reconnecting/);
     expect(blocking.message).toMatch(/nothing was changed; run it again once Redis answers/);
+  });
+});
+
+describe('creating an events consumer against a frozen Redis', () => {
+  it('says the consumer was not made (or may have been) and to call events() again, not an enqueue\'s "retry it with the same idempotency key" (events() takes no key)', async () => {
+    const { server, pid, producer } = await producerOnPrivateRedis('{words-events-create}');
+    await producer.send(request('13800138000'));
+
+    process.kill(pid, 'SIGSTOP');
+    closers.push(() => process.kill(pid, 'SIGCONT'));
+    // The first call meets the timeout mid-call; the one after it, the link being made again.
+    for (const group of ['g1', 'g2']) {
+      const err = await failure(producer.events({ group, consumer: 'c' }));
+      expect(err.message).toContain(`Redis at \`redis: "${server.url}"\` does not answer`);
+      expect(err.message).not.toMatch(/idempotency key|nothing was enqueued/);
+      expect(err.message).toMatch(new RegExp(`the creation of the events consumer c of group ${group} (was not done|may or may not have been done)`));
+      expect(err.message).toMatch(/call events\(\) again/);
+    }
   });
 });
 
