@@ -5,7 +5,7 @@
  */
 
 import { maskPhonesInText } from './sms/phone-mask.js';
-import { fieldSpelling, inEnvironmentTerms, isMentionedSetting, mention, quoted, type Spelling } from './setting-mention.js';
+import { fieldSpelling, inApiTerms, inEnvironmentTerms, isMentionedSetting, mention, quoted, type Spelling } from './setting-mention.js';
 import { otherIdShape, SEND_ID_SHAPE } from './send-id-shape.js';
 import { addressFreeReason } from './queue/address-free-reason.js';
 /**
@@ -528,7 +528,7 @@ export class RedisUnavailableError extends SmsqError {
     super(say(toOperator(redactedUrl, reason)), cause === undefined ? undefined : { cause });
     this.name = 'RedisUnavailableError';
     // The server is configured by the environment: the commands and settings a fix names are its own.
-    this.apiMessage = inEnvironmentTerms(say(toClients(reason)));
+    this.apiMessage = inApiTerms(say(toClients(reason)));
   }
 
   /** The same failure, said of a read. */
@@ -608,7 +608,7 @@ export class RedisWritesRefusedError extends SmsqError {
       : `${outcome}. Fix: ${fix}`;
     super(`Redis at ${mention('redis', redactedUrl)} ${what} (${refusal.shownBy}); ${left}`, cause === undefined ? undefined : { cause });
     this.name = 'RedisWritesRefusedError';
-    this.apiMessage = inEnvironmentTerms(
+    this.apiMessage = inApiTerms(
       `Redis ${what} (${refusal.shownBy}); ${campaign ? left : `${outcome}. Fix: retry once it takes writes again (Retry-After), and tell the operator of this server to ${fix}`}`,
     );
   }

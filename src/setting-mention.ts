@@ -200,3 +200,22 @@ export function inClientOptionTerms(text: string): string {
 export function inEnvironmentTerms(text: string): string {
   return respell(text, (setting, value) => environmentSpelling(setting, value) ?? fieldSpelling(setting, value));
 }
+
+/**
+ * What an HTTP client of `smsq server` is told to call, and the server's own settings it cannot
+ * set: each call a fix names as the route that does it (`GET /v1/sends/ID/recipients`), the repair
+ * sweep's grace as the operator's. A campaign cut off by Redis told an API client to run
+ * `smsq status ID --recipients` and named SMSQ_REPAIR_ENQUEUE_GRACE_MS, the operator's command
+ * and variable (docs/http-api.md: a message to a client never names the server's environment).
+ */
+const API_SPELLING: Readonly<Partial<Record<MentionedSetting, (value: unknown) => string>>> = Object.freeze({
+  'producer.getStatus': (sendId: unknown) => `GET /v1/sends/${sendIdOf(sendId)}`,
+  'producer.recipientPage': (sendId: unknown) => `GET /v1/sends/${sendIdOf(sendId)}/recipients`,
+  'producer.cancel': (sendId: unknown) => `POST /v1/sends/${sendIdOf(sendId)}/cancel`,
+  'repair.enqueueGraceMs': () => "the server's repair grace, which its operator sets",
+});
+
+/** `text` as an HTTP client is told it ({@link API_SPELLING}); the other settings as {@link inEnvironmentTerms} says them. */
+export function inApiTerms(text: string): string {
+  return respell(text, (setting, value) => API_SPELLING[setting]?.(value) ?? environmentSpelling(setting, value) ?? fieldSpelling(setting, value));
+}

@@ -348,7 +348,7 @@ describe('producer.campaign with an AbortSignal', () => {
       const sendId = down.campaign?.sendId as string;
       expect(down.message).toContain(`part-way through a campaign: send ${sendId} was created, and ${written} recipients were confirmed enqueued in it`);
       expect(down.message).toContain('It was being stopped (SIGINT), and Redis did not answer before the stop was through: the send may not be paused');
-      // A Node caller is told the producer's cancel, the CLI its command, the server the same.
+      // A Node caller is told the producer's cancel, the CLI its command, an API client the route.
       expect(down.message).toContain(`Fix: once Redis answers, cancel it (\`producer.cancel("${sendId}")\`), which stops what is left of it`);
       expect(down.message).toContain('about 10 minutes after (`repair.enqueueGraceMs`; the rest of it is then not sent)');
       expect(down.message).not.toMatch(/REDIS_URL|SMSQ_|smsq /);
@@ -356,7 +356,7 @@ describe('producer.campaign with an AbortSignal', () => {
       const cli = printedByCli(down).stderr;
       expect(cli).toContain(`Fix: once Redis answers, cancel it (smsq campaign cancel ${sendId}), which stops what is left of it; smsq status ${sendId} --recipients shows which numbers went out`);
       expect(cli).toContain('about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS; the rest of it is then not sent)');
-      expect(down.apiMessage).toContain(`Fix: once Redis answers, cancel it (smsq campaign cancel ${sendId}), which stops what is left of it`);
+      expect(down.apiMessage).toContain(`Fix: once Redis answers, cancel it (POST /v1/sends/${sendId}/cancel), which stops what is left of it; GET /v1/sends/${sendId}/recipients shows which numbers went out`);
     } finally {
       end();
       await producer.close().catch(() => {});

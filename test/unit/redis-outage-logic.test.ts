@@ -169,7 +169,7 @@ describe('a TLS certificate refused', () => {
 });
 
 describe('a control of a send that Redis went away during', () => {
-  it('tells a Node caller to read the send with producer.getStatus, the CLI with smsq status, an HTTP client as the CLI', () => {
+  it('tells a Node caller to read the send with producer.getStatus, the CLI with smsq status, an HTTP client with its route (it was told the CLI\'s command)', () => {
     const reason = connectionReason(refused());
     const err = new RedisUnavailableError('redis://127.0.0.1:6379', reason, undefined, true).asControl({ action: 'cancel', sendId: 'smx0123456789abcdefg' });
     expect(err.message).toBe(
@@ -178,7 +178,7 @@ describe('a control of a send that Redis went away during', () => {
     expect(inEnvironmentTerms(err.message)).toBe(
       `Redis at REDIS_URL=redis://127.0.0.1:6379 does not answer (${reason}); the cancel may or may not have been applied (Redis went away during it). Fix: once Redis answers, give the cancel again: given again it changes nothing if it was; smsq status smx0123456789abcdefg shows the send's control`,
     );
-    expect(err.apiMessage).toMatch(/; smsq status smx0123456789abcdefg shows the send's control$/);
+    expect(err.apiMessage).toMatch(/; GET \/v1\/sends\/smx0123456789abcdefg shows the send's control$/);
     const before = new RedisUnavailableError('redis://127.0.0.1:6379', reason).asControl({ action: 'pause', sendId: 'smx0123456789abcdefg' });
     expect(before.message).toBe(`Redis at \`redis: "redis://127.0.0.1:6379"\` does not answer (${reason}); the pause was not applied: the send is as it was. Fix: start Redis there or point \`redis\` at a running one, then give the pause again (\`connectTimeoutMs\` sets how long to wait)`);
     expect(inEnvironmentTerms(before.message)).toBe(`Redis at REDIS_URL=redis://127.0.0.1:6379 does not answer (${reason}); the pause was not applied: the send is as it was. Fix: start Redis there or point REDIS_URL at a running one, then give the pause again (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`);
