@@ -13,6 +13,7 @@ import { SmsReport, SmsUp } from '../../src/receipts/pushed-reports.js';
 import type { ReportIngest } from '../../src/receipts/report-ingest.js';
 import { safeEqual } from '../auth.js';
 import { explainedJsonParser } from '../json-body.js';
+import { redactUrl } from '../redact-url.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { NotDurableError, RedisNotDurableError, redisDoesNotAnswer, redisFix, RedisUnavailableError, RedisWritesRefusedError } from '../../src/errors.js';
 import { PushAcceptedSchema } from '../response-schemas.js';
@@ -77,6 +78,12 @@ const PUSH_ANSWERS = {
 const PUSH_DESCRIPTION =
   'Only a recipient of the chunk and attempt named by out_id, with its BizId, is moved; anything else is set aside and counted. Applying a push is idempotent, and a final state never goes back. Alibaba posts JSON, some accounts as text/plain: both are parsed.';
 
+/** The paths of the report routes (each taken by POST only): `/v1/reports/sms-report`, `/v1/reports/<token>/sms-up`, .... */
+const REPORT_PATH = /^\/v1\/reports\/(?:[^/?]+\/)?sms-(?:report|up)$/;
+const isReportPath = (url: string) => REPORT_PATH.test(url.split('?')[0] ?? '');
+const REPORT_ROUTES_FIX =
+  'Fix: push to POST /v1/reports/sms-report or /v1/reports/sms-up, the report token in the x-smsq-report-token header, or (where only a URL can be set) to /v1/reports/<token>/sms-report or /v1/reports/<token>/sms-up';
+
 export async function reportsPlugin(parent: FastifyInstance, options: ReportsOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   app.removeAllContentTypeParsers();
@@ -106,11 +113,21 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
   };
 
   // Before the body is read: a stranger is told 401 whatever it sends, not what its body lacks
-  // (it was 400 for malformed JSON and 415 for another type), and its body is not parsed.
+  // (it was 400 for malformed JSON and 415 for another type), and its body is not parsed. A path
+  // that is no report route is answered 404 without the token being read (below).
   app.addHook('onRequest', async (request, reply) => {
+    if (request.is404 && !isReportPath(request.url)) return;
     if (!authorized(request)) return refuse(request, reply);
   });
-  if (options.notFound) app.setNotFoundHandler(options.notFound);
+  // A path no report route has, under any method, is 404 naming the routes whatever token it
+  // carries: told 401 "the report token is missing or wrong", a push to a misspelt route with the
+  // right token was sent to check a token that was right. The token is not compared there, so the
+  // 404 says nothing of it: a wrong token learns no more than on any unknown path, and the token
+  // can be tried only where it always could, on the routes themselves (docs/http-api.md).
+  app.setNotFoundHandler((request, reply) => {
+    if (isReportPath(request.url) && options.notFound) return options.notFound(request, reply);
+    return sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${redactUrl(request.url)}. ${REPORT_ROUTES_FIX}`));
+  });
   const refusals = options.refusals ?? createRefusalLog();
   const handle = (apply: (body: unknown) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
     const result = await apply(request.body).catch((err: unknown) => {

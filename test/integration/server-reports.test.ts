@@ -122,6 +122,28 @@ describe('pushed reports over HTTP', () => {
     expect(await harness.redis.scard(`${harness.prefix}:suppressed`)).toBe(0);
   });
 
+  it('an unknown report route is 404 naming the routes, whatever token it carries (a valid token was told 401 "the report token is missing or wrong"); a known route still checks the token first', async () => {
+    const { app } = await setup('srv-report-unknown');
+    const ROUTES = 'Fix: push to POST /v1/reports/sms-report or /v1/reports/sms-up, the report token in the x-smsq-report-token header, or (where only a URL can be set) to /v1/reports/<token>/sms-report or /v1/reports/<token>/sms-up';
+    const answers: string[] = [];
+    for (const url of [`/v1/reports/${REPORT_TOKEN}/sms-foo`, '/v1/reports/not-the-token-0000000/sms-foo', '/v1/reports/sms-foo', `/v1/reports/${REPORT_TOKEN}/sms-report/x`]) {
+      for (const headers of [{}, { 'x-smsq-report-token': REPORT_TOKEN }, { 'x-smsq-report-token': 'wrong' }]) {
+        const res = await app.inject({ method: 'POST', url, headers, payload: [] });
+        answers.push(res.body);
+        expect(res.statusCode, `${url} ${JSON.stringify(headers)}`).toBe(404);
+        expect(res.json().error.message).toContain(ROUTES);
+        expect(res.body).not.toContain(REPORT_TOKEN);
+      }
+    }
+    // Nothing in a 404 depends on the token: the same answer for the right one, a wrong one and none.
+    for (let i = 0; i < answers.length; i += 3) expect(new Set(answers.slice(i, i + 3)).size).toBe(1);
+    // A route the path names under another method: the token first, as before (401, then 405).
+    const get = await app.inject({ method: 'GET', url: '/v1/reports/not-the-token-0000000/sms-report' });
+    expect(get.statusCode).toBe(401);
+    const getWithToken = await app.inject({ method: 'GET', url: `/v1/reports/${REPORT_TOKEN}/sms-report` });
+    expect(getWithToken.statusCode).toBe(405);
+  });
+
   it('SmsUp opt-outs suppress later marketing sends', async () => {
     const { harness, app } = await setup('srv-smsup');
     // A reply comes from a number that was sent to.
