@@ -6,7 +6,7 @@ import { firstCodePoint, halfCharacter, invisibleInName, LONE_SURROGATE } from '
 import { EXTEND_CODE } from '../src/sms/extend-code.js';
 import { isoTime } from '../src/china-time.js';
 import { parseZonedTime } from '../src/zoned-time.js';
-import { ValidationError } from '../src/errors.js';
+import { NULL_GIVEN, ValidationError } from '../src/errors.js';
 
 const stringParams = z.record(
   z.string(),
@@ -177,7 +177,7 @@ const callbackUrl = z
  * its digits is refused with the digits alone as its fix, rather than taken as a guess.
  */
 export const smsUpExtendCode = z
-  .string({ error: (issue) => `must be a string of 1-12 digits, got ${typeOf(issue.input)}: a number loses its leading zeros. Fix: quote it, e.g. "01"` })
+  .string({ error: (issue) => (issue.input === null ? `must be a string of 1-12 digits, got null: ${NULL_GIVEN}` : `must be a string of 1-12 digits, got ${typeOf(issue.input)}: a number loses its leading zeros. Fix: quote it, e.g. "01"`) })
   .regex(EXTEND_CODE, { error: (issue) => extendCodeRefusal(String(issue.input)) });
 
 /** Why `code` is not an extension code, and the fix. */

@@ -12,7 +12,7 @@ import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
 import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { fieldIssuesFromZod, fieldIssuesNamingUnknownKeys, ValidationError, type FieldIssue, type ValueForm } from '../src/errors.js';
-import { fieldsAt, meantNames } from '../src/unknown-fields.js';
+import { fieldsAt, isOptionalAt, meantNames } from '../src/unknown-fields.js';
 import { MAX_JSON_DEPTH, prototypeKey, TOO_DEEP } from './json-body.js';
 import { scanJsonText } from '../src/duplicate-keys.js';
 import { notASendId, SEND_ID_PATTERN } from '../src/send-id-shape.js';
@@ -227,6 +227,7 @@ export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = '', fo
     },
     root,
     form,
+    schema ? (path) => isOptionalAt(schema, path) : undefined,
   );
 }
 

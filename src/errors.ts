@@ -703,13 +703,20 @@ const JSON_TYPES: Readonly<Record<string, { noun: string; fix: string }>> = {
  */
 export type ValueForm = 'json' | 'text';
 
-/** zod's wrong-type message in smsq's words: what the field must be, what it got, and the fix. */
-function typeMessage(message: string, form: ValueForm): string {
+/**
+ * Said of a null given for a field that may be left out: JSON's null is no "not given" here, and
+ * the type's own fix misled (`name: null` was told to write the value in double quotes).
+ */
+export const NULL_GIVEN = 'null is not a value here. Fix: give a value or leave the field out';
+
+/** zod's wrong-type message in smsq's words: what the field must be, what it got, and the fix; `optional`: the field may be left out. */
+function typeMessage(message: string, form: ValueForm, optional: boolean): string {
   const m = ZOD_TYPE_MESSAGE.exec(message);
   if (!m) return message;
   const expected = JSON_TYPES[m[1] as string];
   const received = JSON_TYPES[m[2] as string];
   if (!expected) return message;
+  if (m[2] === 'null' && optional) return `must be ${expected.noun}, got null: ${NULL_GIVEN}`;
   const fix = form === 'json' ? expected.fix : m[2] === 'array' ? 'give the parameter once' : `give ${expected.noun}`;
   // Missing, not mistyped: quoting a value that is not there fixes nothing (a field spelt `phones` for `phone`).
   if (m[2] === 'undefined') return `is required: ${expected.noun}. Fix: add it${form === 'json' ? ' (field names must match exactly)' : ''}`;
@@ -717,14 +724,17 @@ function typeMessage(message: string, form: ValueForm): string {
 }
 
 /** Converts zod issues into field issues with readable paths (and zod's bare type messages into ones with a fix). */
-export function fieldIssuesFromZod(issues: readonly { path: readonly PropertyKey[]; message: string }[], root = '', form: ValueForm = 'json'): FieldIssue[] {
+export function fieldIssuesFromZod(issues: readonly { path: readonly PropertyKey[]; message: string }[], root = '', form: ValueForm = 'json', optionalAt: OptionalAt = () => false): FieldIssue[] {
   return issues.map((i) => {
     let field = root;
     for (const p of i.path) field += typeof p === 'number' ? `[${p}]` : field ? `.${String(p)}` : String(p);
     // The value as a whole: `(body)`, as every body-level refusal names it (docs/http-api.md).
-    return { field: field || '(body)', message: typeMessage(i.message, form) };
+    return { field: field || '(body)', message: typeMessage(i.message, form, optionalAt(i.path)) };
   });
 }
+
+/** Whether the field at a path may be left out (src/unknown-fields.ts's isOptionalAt, given the schema). */
+export type OptionalAt = (path: readonly PropertyKey[]) => boolean;
 
 /** A zod issue as {@link fieldIssuesNamingUnknownKeys} reads it (an unrecognized_keys issue carries its keys). */
 export interface ZodIssueLike {
@@ -739,14 +749,14 @@ export interface ZodIssueLike {
  * (zod says them in one issue at the object): `unknownKey` says why it is refused, in the terms of
  * what was parsed (a request body, a file).
  */
-export function fieldIssuesNamingUnknownKeys(issues: readonly ZodIssueLike[], unknownKey: (key: string, path: readonly PropertyKey[]) => string, root = '', form: ValueForm = 'json'): FieldIssue[] {
+export function fieldIssuesNamingUnknownKeys(issues: readonly ZodIssueLike[], unknownKey: (key: string, path: readonly PropertyKey[]) => string, root = '', form: ValueForm = 'json', optionalAt?: OptionalAt): FieldIssue[] {
   return issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? (issue.keys ?? []).map((key) => ({
           field: fieldIssuesFromZod([{ path: [...issue.path, key], message: '' }], root)[0]?.field ?? key,
           message: unknownKey(key, issue.path),
         }))
-      : fieldIssuesFromZod([issue], root, form),
+      : fieldIssuesFromZod([issue], root, form, optionalAt),
   );
 }
 

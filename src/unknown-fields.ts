@@ -91,28 +91,43 @@ interface WalkedDef {
   in?: z.ZodType;
 }
 
+type Def = WalkedDef;
+const defOf = (s: z.ZodType | undefined) => (s as unknown as { _zod: { def: Def } } | undefined)?._zod.def;
+/** `def` through optional and default values and pipes, to the type under them. */
+function unwrapped(def: Def): Def {
+  for (let inner = def.innerType ?? def.in; inner !== undefined; inner = def.innerType ?? def.in) {
+    const next = defOf(inner);
+    if (next === undefined) break;
+    def = next;
+  }
+  return def;
+}
+
+/** The definition `schema` has at `path` (through lists and objects), not unwrapped; undefined where there is none. */
+function defAt(schema: z.ZodType, path: readonly PropertyKey[]): Def | undefined {
+  let def = defOf(schema);
+  for (const step of path) {
+    if (def === undefined) return undefined;
+    const at = unwrapped(def);
+    def = at.type === 'array' ? defOf(at.element) : at.type === 'object' && typeof step === 'string' ? defOf(at.shape?.[step] as z.ZodType | undefined) : undefined;
+  }
+  return def;
+}
+
 /**
  * The field names of the object `schema` expects at `path` (an unrecognized_keys issue's path):
  * through lists, optional and default values and pipes; empty where no object is.
  */
 export function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  let def = (schema as unknown as { _zod: { def: WalkedDef } })._zod.def;
-  const defOf = (s: z.ZodType | undefined) => (s as unknown as { _zod: { def: WalkedDef } } | undefined)?._zod.def;
-  const unwrap = () => {
-    for (let inner = def.innerType ?? def.in; inner !== undefined; inner = def.innerType ?? def.in) {
-      const next = defOf(inner);
-      if (next === undefined) break;
-      def = next;
-    }
-  };
-  unwrap();
-  for (const step of path) {
-    const next = def.type === 'array' ? defOf(def.element) : def.type === 'object' && typeof step === 'string' ? defOf(def.shape?.[step] as z.ZodType | undefined) : undefined;
-    if (next === undefined) return [];
-    def = next;
-    unwrap();
-  }
-  return def.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+  const def = defAt(schema, path);
+  const at = def === undefined ? undefined : unwrapped(def);
+  return at?.type === 'object' ? Object.keys(at.shape ?? {}) : [];
+}
+
+/** Whether the field at `path` of `schema` may be left out (optional, or with a default). */
+export function isOptionalAt(schema: z.ZodType, path: readonly PropertyKey[]): boolean {
+  const type = defAt(schema, path)?.type;
+  return type === 'optional' || type === 'default';
 }
 
 /**
@@ -132,5 +147,7 @@ export function unknownFieldMessage(key: string, known: readonly string[], what:
 export function parseNamingUnknownFields<S extends z.ZodType>(schema: S, request: unknown, what: string): z.output<S> {
   const r = schema.safeParse(request);
   if (r.success) return r.data;
-  throw new ValidationError(fieldIssuesNamingUnknownKeys(r.error.issues, (key, path) => unknownFieldMessage(key, fieldsAt(schema, path), path.length === 0 ? what : `an item of ${what}`)));
+  throw new ValidationError(
+    fieldIssuesNamingUnknownKeys(r.error.issues, (key, path) => unknownFieldMessage(key, fieldsAt(schema, path), path.length === 0 ? what : `an item of ${what}`), '', 'json', (path) => isOptionalAt(schema, path)),
+  );
 }
