@@ -52,8 +52,8 @@ export function explainedJsonParser(app: FastifyInstance, options: { refuseRepea
     parse(request, body, (err, parsed) => {
       if (err && (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY') return done(new ValidationError([jsonBodyIssue(body)]));
       if (err) return done(err);
-      if (options.refuseRepeatedKeys && scan.repeated !== undefined) {
-        return done(new ValidationError([{ field: scan.repeated, message: 'is given twice in the body; JSON keeps the last, so the first would be dropped. Fix: give it once' }]));
+      if (options.refuseRepeatedKeys && scan.repeatedKeys !== undefined) {
+        return done(new ValidationError(scan.repeatedKeys.map((field) => ({ field, message: 'is given twice in the body; JSON keeps the last, so the first would be dropped. Fix: give it once' }))));
       }
       done(null, parsed);
     });

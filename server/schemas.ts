@@ -85,7 +85,7 @@ export const CampaignBody = z.strictObject({
 /** Parses a JSON object passed as a query-string value. */
 const jsonObject = z.string().transform((v, ctx) => {
   // Read before it is parsed, as a JSON body is (json-body.ts).
-  const { tooDeep, repeated } = scanJsonText(v, MAX_JSON_DEPTH);
+  const { tooDeep, repeatedKeys } = scanJsonText(v, MAX_JSON_DEPTH);
   if (tooDeep !== undefined) {
     ctx.addIssue({ code: 'custom', path: tooDeep === '' ? [] : tooDeep.split('.'), message: `${TOO_DEEP}. Fix: templateParam={"name":"Li"}, one object of strings (URL-encoded)` });
     return z.NEVER;
@@ -98,8 +98,8 @@ const jsonObject = z.string().transform((v, ctx) => {
     return z.NEVER;
   }
   // JSON.parse keeps a repeated key's last value, as in a JSON body (see json-body.ts): refused alike.
-  if (repeated !== undefined) {
-    ctx.addIssue({ code: 'custom', path: repeated.split('.'), message: 'is given twice; JSON keeps the last, so the first would be dropped. Fix: give it once' });
+  if (repeatedKeys !== undefined) {
+    for (const repeated of repeatedKeys) ctx.addIssue({ code: 'custom', path: repeated.split('.'), message: 'is given twice; JSON keeps the last, so the first would be dropped. Fix: give it once' });
     return z.NEVER;
   }
   // Refused as in a JSON body (json-body.ts); taken, the key was dropped without a word.

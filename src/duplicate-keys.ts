@@ -8,10 +8,21 @@
  * server, holding every other request, while no request of smsq's nests more than 4 deep.
  */
 
+/**
+ * How many keys given twice a reading names: a body that repeats a thousand is told the first ten,
+ * enough to see the pattern, in a bounded answer.
+ */
+export const MAX_REPEATED_NAMED = 10;
+
 /** What one reading of a JSON text found: each as a path, keys and an array's items by their index from 0. */
 export interface JsonTextScan {
   /** The first key given twice in an object. */
   repeated?: string;
+  /**
+   * Every key given twice, in the order met, each path once, up to {@link MAX_REPEATED_NAMED}: one
+   * named alone, its fix made, came back refused for the next (`signName`, then `templateParam.code`).
+   */
+  repeatedKeys?: string[];
   /** The first object or list nested deeper than the `maxDepth` asked (the top value is at depth 1); the reading stops there. */
   tooDeep?: string;
 }
@@ -40,7 +51,8 @@ export function scanJsonText(text: string, maxDepth = Number.POSITIVE_INFINITY):
   // and for an array the index of the item being read (its commas so far: those inside strings are skipped with them).
   const open: { keys: Set<string> | null; path: string; index: number }[] = [];
   let lastKey = '';
-  let repeated: string | undefined;
+  const repeatedKeys: string[] = [];
+  const found = (): JsonTextScan => (repeatedKeys.length === 0 ? {} : { repeated: repeatedKeys[0], repeatedKeys });
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === '"') {
@@ -54,10 +66,10 @@ export function scanJsonText(text: string, maxDepth = Number.POSITIVE_INFINITY):
         const raw = text.slice(i + 1, end);
         const key = raw.includes('\\') ? unescapedKey(text.slice(i, end + 1)) : raw;
         const path = top.path ? `${top.path}.${key}` : key;
-        if (repeated === undefined && top.keys.has(key)) {
-          repeated = path;
-          // Nothing deeper to look for: the first is all that is asked.
-          if (maxDepth === Number.POSITIVE_INFINITY) return { repeated };
+        if (top.keys.has(key) && repeatedKeys.length < MAX_REPEATED_NAMED && !repeatedKeys.includes(path)) {
+          repeatedKeys.push(path);
+          // Nothing deeper to look for: as many as are named are found.
+          if (maxDepth === Number.POSITIVE_INFINITY && repeatedKeys.length === MAX_REPEATED_NAMED) return found();
         }
         top.keys.add(key);
         lastKey = path;
@@ -66,7 +78,7 @@ export function scanJsonText(text: string, maxDepth = Number.POSITIVE_INFINITY):
     } else if (c === '{' || c === '[') {
       const parent = open[open.length - 1];
       const path = parent === undefined ? '' : parent.keys ? lastKey : `${parent.path}[${parent.index}]`;
-      if (open.length >= maxDepth) return { ...(repeated === undefined ? {} : { repeated }), tooDeep: path };
+      if (open.length >= maxDepth) return { ...found(), tooDeep: path };
       open.push({ keys: c === '{' ? new Set() : null, path, index: 0 });
     } else if (c === '}' || c === ']') {
       open.pop();
@@ -75,7 +87,7 @@ export function scanJsonText(text: string, maxDepth = Number.POSITIVE_INFINITY):
       if (top !== undefined && top.keys === null) top.index++;
     }
   }
-  return repeated === undefined ? {} : { repeated };
+  return found();
 }
 
 /** The first key given twice in an object of `text` (valid JSON), as its path ({@link scanJsonText}); undefined when none is. */

@@ -516,6 +516,16 @@ describe('a JSON body that gives a key twice', () => {
     expect(res.json().error.issues).toEqual([{ field: 'messages[1].phone', message: 'is given twice in the body; JSON keeps the last, so the first would be dropped. Fix: give it once' }]);
     await expectNothingWritten(before);
   });
+
+  it('names every key given twice, not the first alone (signName and templateParam.code: only signName was named)', async () => {
+    const before = await keysOf(prefix);
+    const payload = `{"phones":["13800138000"],"signName":${JSON.stringify(N.sign)},"signName":${JSON.stringify(N.sign)},"templateCode":"${N.verificationTemplate}","templateParam":{"code":"123456","code":"654321"},"kind":"verification"}`;
+    const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': 'application/json' }, payload });
+    expect(res.statusCode, res.body).toBe(400);
+    const twice = 'is given twice in the body; JSON keeps the last, so the first would be dropped. Fix: give it once';
+    expect(res.json().error.issues).toEqual([{ field: 'signName', message: twice }, { field: 'templateParam.code', message: twice }]);
+    await expectNothingWritten(before);
+  });
 });
 
 describe('every number on the opt-out list', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstRepeatedKey, scanJsonText } from '../../src/duplicate-keys.js';
+import { firstRepeatedKey, MAX_REPEATED_NAMED, scanJsonText } from '../../src/duplicate-keys.js';
 
 describe('firstRepeatedKey', () => {
   it('names a key given twice in an object by its path of keys', () => {
@@ -30,9 +30,19 @@ describe('scanJsonText', () => {
     expect(scanJsonText('{"a":[[1]]}', 3)).toEqual({});
     expect(scanJsonText('{"a":[[[1]]]}', 3)).toEqual({ tooDeep: 'a[0][0]' });
     expect(scanJsonText('[1,{"b":{"c":{}}}]', 3)).toEqual({ tooDeep: '[1].b.c' });
-    expect(scanJsonText('{"x":1,"x":2,"a":{"b":[[]]}}', 3)).toEqual({ repeated: 'x', tooDeep: 'a.b[0]' });
+    expect(scanJsonText('{"x":1,"x":2,"a":{"b":[[]]}}', 3)).toEqual({ repeated: 'x', repeatedKeys: ['x'], tooDeep: 'a.b[0]' });
     // Brackets inside strings are text; text that never closes is as deep as it opens.
     expect(scanJsonText('{"a":"[[[[[["}', 2)).toEqual({});
     expect(scanJsonText('[[[[', 2)).toEqual({ tooDeep: '[0][0]' });
+  });
+});
+
+describe('scanJsonText: every key given twice', () => {
+  it('names each key given twice, in the order its second is met, each once (only the first, signName, was named), up to MAX_REPEATED_NAMED', () => {
+    expect(scanJsonText('{"signName":"a","templateParam":{"code":"1","code":"2"},"signName":"b","signName":"c"}').repeatedKeys).toEqual(['templateParam.code', 'signName']);
+    const many = `{${Array.from({ length: 15 }, (_, i) => `"k${i}":1,"k${i}":2`).join(',')}}`;
+    expect(scanJsonText(many).repeatedKeys).toEqual(Array.from({ length: MAX_REPEATED_NAMED }, (_, i) => `k${i}`));
+    expect(scanJsonText(many, 64).repeatedKeys).toHaveLength(MAX_REPEATED_NAMED);
+    expect(scanJsonText('{"a":1}').repeatedKeys).toBeUndefined();
   });
 });
