@@ -8,9 +8,18 @@ import { isoTime } from '../src/china-time.js';
 import { parseZonedTime } from '../src/zoned-time.js';
 import { NULL_GIVEN, ValidationError } from '../src/errors.js';
 
+/**
+ * A param's fix in its own name, the value quoted (`{"name":"5"}` for `name: 5`): every param was
+ * told `{"code":"123456"}`, a param it did not have.
+ */
+function quotedParam(name: PropertyKey | undefined, value: unknown): string {
+  const text = typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : '...';
+  return JSON.stringify({ [typeof name === 'string' ? name : 'code']: text });
+}
+
 const stringParams = z.record(
   z.string(),
-  z.string({ message: 'template parameter values must be strings. Fix: quote the value, e.g. {"code":"123456"}' }).superRefine((value, ctx) => {
+  z.string({ error: (issue) => `template parameter values must be strings. Fix: quote the value, e.g. ${quotedParam(issue.path?.at(-1), issue.input)}` }).superRefine((value, ctx) => {
     // Here, not only against the template's rules: a send without an account check has none.
     const half = firstCodePoint(value, LONE_SURROGATE);
     if (half) ctx.addIssue({ code: 'custom', message: `${halfCharacter(half)}. Fix: send the value in whole characters (in UTF-8)` });

@@ -223,6 +223,8 @@ export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = '', fo
       // Text is a query string here (an upload's settings): "the body" sent its caller looking in the wrong place.
       if (meant.length === 1 && meant[0] === 'idempotencyKey') return `is not accepted in the ${form === 'text' ? 'query string' : 'body'}. Fix: send it as the Idempotency-Key header`;
       if (meant.length > 0) return `is not a field of this request. Fix: write it as ${meant.join(' or ')} (field names must match exactly)`;
+      // A recipient's own field: most likely a template param written beside phone rather than under params.
+      if (isRecipientPath(path)) return `is not a field of a recipient ({phone, params?}). Fix: a template param goes under params, e.g. ${JSON.stringify({ phone: '138-0013-8000', params: { [key]: '...' } })}; anything else, remove it`;
       return 'is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)';
     },
     root,
@@ -230,6 +232,9 @@ export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = '', fo
     schema ? (path) => isOptionalAt(schema, path) : undefined,
   );
 }
+
+/** The path of one recipient of a JSON campaign body (`recipients[3]`), where its unknown fields are. */
+const isRecipientPath = (path: readonly PropertyKey[]) => path.length === 2 && path[0] === 'recipients' && typeof path[1] === 'number';
 
 /** What zod says of a list where one value goes: in text, {@link fieldIssuesFromZod} reads it as a parameter given twice. */
 const GIVEN_TWICE = 'Invalid input: expected string, received array';
