@@ -24,17 +24,14 @@ export const EXAMPLE_PHONE = '13800138000';
 // What comes before EXAMPLE_PHONE where a fix gives it: "e.g. " and the code around it
 // (`e.g. [{ phone: '`, `e.g. { phone: '`, `e.g. phone: '`, `e.g. `).
 const EXAMPLE_LEAD = /\be\.g\. (?:\[?\{ )?(?:phone: )?'?$/;
-// A short fraction after the digits: a number with a decimal point (an epoch time of 1796686351000.5
-// ms echoed in its refusal), which no phone has.
-const FRACTION_AFTER = /^\.\d{1,6}(?!\d)/;
 
 /**
  * Whether the digit run `run`, found at `at` in `text`, is a phone number to mask: not when it is a
- * fix's own example (EXAMPLE_PHONE after "e.g."), nor the whole part of a decimal number. A number
- * anyone gave is masked wherever it stands, a fix's example included when it is not EXAMPLE_PHONE.
+ * fix's own example (EXAMPLE_PHONE after "e.g."). A number anyone gave is masked wherever it
+ * stands, a fix's example included when it is not EXAMPLE_PHONE, and so is the whole part of a
+ * decimal number: a phone cell typed with decimals (13800138042.7) is refused quoting it.
  */
 function isPhoneRun(run: string, at: number, text: string): boolean {
-  if (FRACTION_AFTER.test(text.slice(at + run.length, at + run.length + 8))) return false;
   return !(run === EXAMPLE_PHONE && EXAMPLE_LEAD.test(text.slice(Math.max(0, at - 20), at)));
 }
 
