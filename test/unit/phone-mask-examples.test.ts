@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { campaignSource } from '../../producers/recipient-source.js';
-import { SendRequest } from '../../producers/schemas.js';
-import { fieldIssuesFromZod, ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors.js';
 import { maskPhonesInText } from '../../src/sms/phone-mask.js';
 
 describe('phone masking in refusals', () => {
