@@ -30,8 +30,8 @@ import { chunkIdOf, createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { whenClientLoaded } from '../../src/sms/client.js';
-import type { SmsClient } from '../../src/sms/types.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
+import { notingClient, type ClientCall } from '../support/noting-client.js';
 import { waitFor } from '../support/wait.js';
 
 const harness = harnessPerTest();
@@ -44,28 +44,6 @@ const BACKLOG = 3;
 const RESUME_WITHIN_MS = 3000;
 /** Date.now()'s grain: a claim read in the same millisecond as a notice may have come before it. */
 const CLOCK_GRAIN_MS = 1;
-
-/** A SendSms call as its worker's client saw it. */
-interface ClientCall {
-  worker: number;
-  /** When it was made: in the same run of code as its claim's pause check (send-processor.ts). */
-  madeAt: number;
-  answeredAt: number;
-  code: string;
-}
-
-/** The harness's client for worker `worker`, noting its SendSms calls in `calls`. */
-function notingClient(h: Harness, worker: number, calls: ClientCall[]): SmsClient {
-  return {
-    ...h.client,
-    async sendSms(req) {
-      const madeAt = Date.now();
-      const outcome = await h.client.sendSms(req);
-      calls.push({ worker, madeAt, answeredAt: Date.now(), code: outcome.ok ? 'OK' : outcome.error.code });
-      return outcome;
-    },
-  };
-}
 
 /** The pause notices published to every worker (pause-notice.ts), as a subscriber of this process heard them. */
 async function noticesHeard(h: Harness): Promise<{ at: number; message: string }[]> {
@@ -104,8 +82,8 @@ async function throttledBacklog(h: Harness) {
   for (let i = 0; i < BACKLOG; i++) chunkIds.push(chunkIdOf((await h.producer.send({ ...CODE, phones: [String(13800000010 + i)] })).sendId, '0'));
   // As with the harness's own client, the first call does not wait for the SDK to load.
   await whenClientLoaded(h.client);
-  await h.startWorker({ client: notingClient(h, 1, calls) });
-  await h.startWorker({ client: notingClient(h, 2, calls) });
+  await h.startWorker({ client: notingClient(h.client, 1, calls) });
+  await h.startWorker({ client: notingClient(h.client, 2, calls) });
   await waitFor(() => calls.filter((c) => c.code === 'OK').length === BACKLOG, `the ${BACKLOG} codes accepted`);
   await waitFor(() => heard.length >= BACKLOG, `the ${BACKLOG} pause notices heard`);
   const sends = h.emulator.calls().filter((c) => c.action === 'SendSms');
