@@ -126,6 +126,9 @@ export function openProducer(ctx: CliContext): CliProducer {
   const tracing = ctx.tracing;
   const untraced = createProducer({
     telemetry: tracing?.bullmq,
+    // The command's clock (a test's, set to an hour): what the producer judges by it (quiet hours in
+    // a send's wait, deadlines) is judged at the same time as what the command prints.
+    ...(ctx.deps.clock ? { clock: ctx.deps.clock } : {}),
     redis,
     prefix: ctx.config.prefix,
     logger: ctx.logger,
