@@ -463,13 +463,23 @@ export async function startClusterDeployment(opts: ClusterDeploymentOptions = {}
   const replicas: RedisNode[] = [];
   const tls = opts.tls ? { ...(await makeTlsCertificates(dir)), authClients: opts.tlsAuthClients ?? 'optional' } : undefined;
   const clusterAdmin = <T>(port: number, use: (client: Redis) => Promise<T>) => withAdmin(port, use, tls);
-  const startClusterNode = async () => {
-    const port = await freePort();
-    // cluster-port names the bus port, which would otherwise be port + 10000 (maybe taken or > 65535).
-    const busPort = await freePort();
-    // Replicas stay with the master given (addReplica): Redis would move a second one to a master without replicas.
-    const clusterConfig = ['cluster-enabled yes', 'cluster-config-file nodes.conf', `cluster-port ${busPort}`, `cluster-node-timeout ${opts.nodeTimeoutMs ?? 2000}`, 'cluster-allow-replica-migration no'];
-    return startNode(dir, port, [...dataNode(), ...clusterConfig, ...(tls ? ['tls-cluster yes'] : [])], undefined, tls);
+  const startClusterNode = async (): Promise<RedisNode> => {
+    // Two ports released before the node binds them: either may be taken meanwhile (any process's
+    // outgoing connection draws from the same ephemeral range), and the node exits at once (code 1;
+    // twice in whole runs of this session, a Cluster test failing at its addReplica). Tried again
+    // on fresh ports then.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      // cluster-port names the bus port, which would otherwise be port + 10000 (maybe taken or > 65535).
+      const busPort = await freePort();
+      // Replicas stay with the master given (addReplica): Redis would move a second one to a master without replicas.
+      const clusterConfig = ['cluster-enabled yes', 'cluster-config-file nodes.conf', `cluster-port ${busPort}`, `cluster-node-timeout ${opts.nodeTimeoutMs ?? 2000}`, 'cluster-allow-replica-migration no'];
+      try {
+        return await startNode(dir, port, [...dataNode(), ...clusterConfig, ...(tls ? ['tls-cluster yes'] : [])], undefined, tls);
+      } catch (err) {
+        if (attempt >= 3 || !/exited with code/.test(String(err))) throw err;
+      }
+    }
   };
   try {
     for (let i = 0; i < 3; i++) masters.push(await startClusterNode());
