@@ -7,6 +7,7 @@
  */
 import { isHeldByBlockingCommand } from './blocking-commands.js';
 import type { RedisConnection } from './connection.js';
+import { pingWithin, type TimedPing } from './ping-within.js';
 
 /**
  * How long a PING may go unanswered before Redis counts as silent (ms): longer than the stalls a
@@ -23,7 +24,7 @@ export interface RedisSilence {
 }
 
 /**
- * Asks `redis` (PING) every `windowMs` until disposed, and resolves once one goes unanswered for
+ * Asks `redis` (PING) every `windowMs` (after each answer) until disposed, and resolves once one goes unanswered for
  * `windowMs`, or the connection is not ready (now, or once it closes). A connection held by a
  * blocking command (a WAIT for a lagging replica) is not asked meanwhile: a PING behind it is late
  * because of the replica, not because Redis stopped answering (blocking-commands.ts).
@@ -31,6 +32,7 @@ export interface RedisSilence {
 export function whenRedisSilent(redis: RedisConnection, windowMs = SILENCE_AFTER_GRACE_MS): RedisSilence {
   let disposed = false;
   let timer: NodeJS.Timeout | undefined;
+  let ping: TimedPing | undefined;
   let onClose = () => {};
   const promise = new Promise<void>((resolve) => {
     onClose = () => resolve();
@@ -39,11 +41,16 @@ export function whenRedisSilent(redis: RedisConnection, windowMs = SILENCE_AFTER
     const ask = () => {
       if (disposed) return;
       if (redis.status !== 'ready') return resolve();
-      let answered = isHeldByBlockingCommand(redis);
-      if (!answered) redis.ping().then(() => (answered = true), () => {});
-      // Timers run before I/O in an event-loop turn: after a turn blocked past the window (a busy
-      // process), an answer already in the socket is read first, by one turn of I/O.
-      timer = setTimeout(() => setImmediate(() => (disposed ? undefined : answered ? ask() : resolve())), windowMs);
+      if (isHeldByBlockingCommand(redis)) {
+        timer = setTimeout(ask, windowMs);
+        return;
+      }
+      ping = pingWithin(redis, windowMs);
+      void ping.within.then((outcome) => {
+        if (disposed) return;
+        if (outcome !== 'answered') return resolve();
+        timer = setTimeout(ask, windowMs);
+      });
     };
     ask();
   });
@@ -52,6 +59,7 @@ export function whenRedisSilent(redis: RedisConnection, windowMs = SILENCE_AFTER
     dispose() {
       disposed = true;
       clearTimeout(timer);
+      ping?.cancel();
       redis.off('close', onClose);
     },
   };

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { describeRedis } from './connection.js';
 import { authRefusedError, connectionReason, isCredentialRefusal, isDatabaseRefusal } from './redis-errors.js';
 import { isHeldByBlockingCommand } from './blocking-commands.js';
+import { pingWithin, type TimedPing } from './ping-within.js';
 import { certificateHint, tlsSilenceHint } from './tls-silence-hint.js';
 import { CERTIFICATE_REFUSED, NOT_REDIS, redisDoesNotAnswer, redisFix } from '../errors.js';
 import { inEnvironmentTerms } from '../setting-mention.js';
@@ -106,7 +107,7 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
   const probeMs = options.probeMs;
   let probing = false;
   let stopped = false;
-  let lateTimer: NodeJS.Timeout | undefined;
+  let ping: TimedPing | undefined;
   const silent = () => new Error(`no answer within ${probeMs} ms`);
   /** A PING that went unanswered for probeMs: Redis gone, unless a blocking command (a WAIT) held the connection. */
   const unanswered = () => {
@@ -122,24 +123,13 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
       if (isHeldByBlockingCommand(redis)) return;
       probing = true;
       const link = links;
-      let settled = false;
       // A PING failed by the connection's own command timeout (as long as probeMs on a client
       // connection) is the same silence, said as such rather than by the drop that follows.
-      const answered = redis.ping().then(
-        () => ((settled = true), 'answered' as const),
-        (err: unknown) => ((settled = true), /timed out/i.test(String((err as Error | undefined)?.message)) ? ('late' as const) : ('failed' as const)),
-      );
-      // Timers run before I/O in an event-loop turn: after a turn blocked past probeMs (a busy
-      // process), an answer already in the socket is read first, by one turn of I/O.
-      const late = new Promise<'late'>((resolve) => {
-        lateTimer = setTimeout(() => setImmediate(() => resolve('late')), probeMs);
-        lateTimer.unref();
-      });
-      const first = await Promise.race([answered, late]);
-      clearTimeout(lateTimer);
-      if (first === 'late' && (!settled || (await answered) === 'late') && link === links && unanswered()) {
+      ping = pingWithin(redis, probeMs as number);
+      const first = await ping.within;
+      if (first === 'late' && link === links && unanswered()) {
         // A late answer on the same link is Redis answering again (no `ready` comes for it).
-        if ((await answered) === 'answered' && !stopped && downSince !== undefined && redis.status === 'ready') onReady();
+        if ((await ping.settled) === 'answered' && !stopped && downSince !== undefined && redis.status === 'ready') onReady();
       }
       probing = false;
     } else if (downSince === undefined && !up && !refused && (redis.status === 'connect' || redis.status === 'connecting')) {
@@ -156,7 +146,7 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
     stop() {
       stopped = true;
       clearInterval(timer);
-      clearTimeout(lateTimer);
+      ping?.cancel();
       redis.off('error', onError);
       redis.off('close', onClose);
       redis.off('ready', onLinkReady);
