@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { smsUpExtendCode } from '../producers/schemas.js';
 import { EXIT } from '../src/errors.js';
-import { firstRepeatedKey } from '../src/duplicate-keys.js';
+import { repeatedKeysOf } from '../src/duplicate-keys.js';
 import { UsageError } from './errors.js';
 import { durationFlag, switchFlag } from './flags.js';
 
@@ -63,9 +63,11 @@ export function jsonParamsFlag(fix: string) {
       return z.NEVER;
     }
     // JSON.parse keeps a repeated key's last value: {"code":"111111","code":"222222"} sent 222222 without a word.
-    const repeated = firstRepeatedKey(s);
-    if (repeated !== undefined) {
-      zctx.addIssue({ code: 'custom', message: `gives the key ${JSON.stringify(repeated)} twice (JSON keeps only the last); nothing was done. Fix: give each key once, e.g. ${fix}` });
+    const repeated = repeatedKeysOf(s);
+    if (repeated.length > 0) {
+      const named = repeated.map((key) => JSON.stringify(key));
+      const keys = named.length === 1 ? `the key ${named[0]}` : `the keys ${named.slice(0, -1).join(', ')} and ${named[named.length - 1]}`;
+      zctx.addIssue({ code: 'custom', message: `gives ${keys} twice (JSON keeps only the last); nothing was done. Fix: give each key once, e.g. ${fix}` });
       return z.NEVER;
     }
     return v as Record<string, string>;

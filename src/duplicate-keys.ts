@@ -16,8 +16,6 @@ export const MAX_REPEATED_NAMED = 10;
 
 /** What one reading of a JSON text found: each as a path, keys and an array's items by their index from 0. */
 export interface JsonTextScan {
-  /** The first key given twice in an object. */
-  repeated?: string;
   /**
    * Every key given twice, in the order met, each path once, up to {@link MAX_REPEATED_NAMED}: one
    * named alone, its fix made, came back refused for the next (`signName`, then `templateParam.code`).
@@ -52,7 +50,7 @@ export function scanJsonText(text: string, maxDepth = Number.POSITIVE_INFINITY):
   const open: { keys: Set<string> | null; path: string; index: number }[] = [];
   let lastKey = '';
   const repeatedKeys: string[] = [];
-  const found = (): JsonTextScan => (repeatedKeys.length === 0 ? {} : { repeated: repeatedKeys[0], repeatedKeys });
+  const found = (): JsonTextScan => (repeatedKeys.length === 0 ? {} : { repeatedKeys });
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === '"') {
@@ -90,7 +88,10 @@ export function scanJsonText(text: string, maxDepth = Number.POSITIVE_INFINITY):
   return found();
 }
 
-/** The first key given twice in an object of `text` (valid JSON), as its path ({@link scanJsonText}); undefined when none is. */
-export function firstRepeatedKey(text: string): string | undefined {
-  return scanJsonText(text).repeated;
+/**
+ * The keys given twice in the objects of `text` (valid JSON), as their paths, up to
+ * {@link MAX_REPEATED_NAMED} ({@link scanJsonText}); empty when none is.
+ */
+export function repeatedKeysOf(text: string): string[] {
+  return scanJsonText(text).repeatedKeys ?? [];
 }

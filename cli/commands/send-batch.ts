@@ -4,7 +4,7 @@ import { maskPhonesInText } from '../../src/sms/phone-mask.js';
 import { z } from 'zod';
 import { recipientColumnsOf } from '../../producers/recipient-source.js';
 import { MESSAGES_NOT_A_LIST, SendBatchRequest } from '../../producers/schemas.js';
-import { firstRepeatedKey } from '../../src/duplicate-keys.js';
+import { repeatedKeysOf } from '../../src/duplicate-keys.js';
 import { fieldIssuesNamingUnknownKeys, ValidationError } from '../../src/errors.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
@@ -111,9 +111,9 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
     throw new ValidationError([{ field: 'file', message: `is not valid JSON (${maskPhonesInText((err as Error).message)}). Fix: an array of {"phone","signName","templateParam"}` }]);
   }
   // JSON.parse keeps a repeated key's last value: a message's second "phone" replaced its first.
-  const repeated = firstRepeatedKey(text);
-  if (repeated !== undefined) {
-    throw new ValidationError([{ field: repeated.startsWith('[') ? `file${repeated}` : `file.${repeated}`, message: 'is given twice in one object of the file; JSON keeps the last, so the first would be dropped (nothing was enqueued). Fix: give it once' }]);
+  const repeated = repeatedKeysOf(text);
+  if (repeated.length > 0) {
+    throw new ValidationError(repeated.map((key) => ({ field: key.startsWith('[') ? `file${key}` : `file.${key}`, message: 'is given twice in one object of the file; JSON keeps the last, so the first would be dropped (nothing was enqueued). Fix: give it once' })));
   }
   if (Array.isArray(data) || (typeof data === 'object' && data !== null)) {
     const parsed = MessagesFile.safeParse(Array.isArray(data) ? { messages: data } : data);

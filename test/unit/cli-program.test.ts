@@ -170,6 +170,16 @@ describe('smsq in-process', () => {
       writeFileSync(file, `[{"phone":"${PHONE}","signName":"${N.sign}","templateParam":{"name":"A","order":"1"}},{"phone":"13900139000","signName":"${N.sign}","templateParam":{"name":"B","order":"2","name":"C"}}]`);
       const list = await run(['send-batch', '--file', file, '--dry-run'], noRedis);
       expect(list.stderr).toMatch(/^error: file\[1\]\.templateParam\.name: is given twice in one object of the file/);
+      // Every key given twice is named, as the REST API names them: one named alone, its fix
+      // made, came back refused for the next.
+      writeFileSync(file, `[{"phone":"${PHONE}","signName":"${N.sign}","signName":"${N.sign}","templateParam":{"name":"A","order":"1","order":"2"}}]`);
+      const several = await run(['send-batch', '--file', file, '--dry-run'], noRedis);
+      expect(several.code, several.stderr).toBe(2);
+      expect(several.stderr).toContain('file[0].signName: is given twice in one object of the file');
+      expect(several.stderr).toContain('file[0].templateParam.order: is given twice in one object of the file');
+      const twoKeys = await run(['send', '--phones', PHONE, '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1","name":"a","code":"2","name":"b"}', '--dry-run'], noRedis);
+      expect(twoKeys.code, twoKeys.stderr).toBe(2);
+      expect(twoKeys.stderr).toContain('gives the keys "code" and "name" twice (JSON keeps only the last); nothing was done.');
       rmSync(dir, { recursive: true, force: true });
     });
 

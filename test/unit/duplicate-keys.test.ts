@@ -1,27 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { firstRepeatedKey, MAX_REPEATED_NAMED, scanJsonText } from '../../src/duplicate-keys.js';
+import { MAX_REPEATED_NAMED, repeatedKeysOf, scanJsonText } from '../../src/duplicate-keys.js';
 
-describe('firstRepeatedKey', () => {
+describe('repeatedKeysOf', () => {
   it('names a key given twice in an object by its path of keys', () => {
-    expect(firstRepeatedKey('{"phones":["13800138000"],"signName":"S","phones":["13700137000"]}')).toBe('phones');
-    expect(firstRepeatedKey('{"templateParam":{"code":"1","code":"2"}}')).toBe('templateParam.code');
-    expect(firstRepeatedKey('{"messages":[{"phone":"1"},{"phone":"2","phone":"3"}]}')).toBe('messages[1].phone');
+    expect(repeatedKeysOf('{"phones":["13800138000"],"signName":"S","phones":["13700137000"]}')).toEqual(['phones']);
+    expect(repeatedKeysOf('{"templateParam":{"code":"1","code":"2"}}')).toEqual(['templateParam.code']);
+    expect(repeatedKeysOf('{"messages":[{"phone":"1"},{"phone":"2","phone":"3"}]}')).toEqual(['messages[1].phone']);
     // An item by its index, as JSON paths count (from 0), arrays in arrays and a list at the top too.
-    expect(firstRepeatedKey('[{"a":1},{"b":[1,"x,y",{"c":1,"c":2}]}]')).toBe('[1].b[2].c');
-    expect(firstRepeatedKey('{"m":[[1,2],[{"k":"}","k":1}]]}')).toBe('m[1][0].k');
+    expect(repeatedKeysOf('[{"a":1},{"b":[1,"x,y",{"c":1,"c":2}]}]')).toEqual(['[1].b[2].c']);
+    expect(repeatedKeysOf('{"m":[[1,2],[{"k":"}","k":1}]]}')).toEqual(['m[1][0].k']);
   });
 
   it('finds none where the same key is in different objects, inside strings, or escaped', () => {
-    expect(firstRepeatedKey('{"messages":[{"phone":"1"},{"phone":"2"}],"phone":"x"}')).toBeUndefined();
-    expect(firstRepeatedKey('{"a":"\\"a\\":1","b":"a: a"}')).toBeUndefined();
-    expect(firstRepeatedKey('{"a\\"b":1,"a\\\\":2}')).toBeUndefined();
-    expect(firstRepeatedKey('[{"a":1},{"a":2}]')).toBeUndefined();
-    expect(firstRepeatedKey('{ "a" : 1 , "b" : { "a" : 2 } }')).toBeUndefined();
-    expect(firstRepeatedKey('"just a string"')).toBeUndefined();
+    expect(repeatedKeysOf('{"messages":[{"phone":"1"},{"phone":"2"}],"phone":"x"}')).toEqual([]);
+    expect(repeatedKeysOf('{"a":"\\"a\\":1","b":"a: a"}')).toEqual([]);
+    expect(repeatedKeysOf('{"a\\"b":1,"a\\\\":2}')).toEqual([]);
+    expect(repeatedKeysOf('[{"a":1},{"a":2}]')).toEqual([]);
+    expect(repeatedKeysOf('{ "a" : 1 , "b" : { "a" : 2 } }')).toEqual([]);
+    expect(repeatedKeysOf('"just a string"')).toEqual([]);
   });
 
   it('reads keys written with escapes as JSON does', () => {
-    expect(firstRepeatedKey('{"name":"a","na\\u006de":"b"}')).toBe('name');
+    expect(repeatedKeysOf('{"name":"a","na\\u006de":"b"}')).toEqual(['name']);
   });
 });
 
@@ -30,7 +30,7 @@ describe('scanJsonText', () => {
     expect(scanJsonText('{"a":[[1]]}', 3)).toEqual({});
     expect(scanJsonText('{"a":[[[1]]]}', 3)).toEqual({ tooDeep: 'a[0][0]' });
     expect(scanJsonText('[1,{"b":{"c":{}}}]', 3)).toEqual({ tooDeep: '[1].b.c' });
-    expect(scanJsonText('{"x":1,"x":2,"a":{"b":[[]]}}', 3)).toEqual({ repeated: 'x', repeatedKeys: ['x'], tooDeep: 'a.b[0]' });
+    expect(scanJsonText('{"x":1,"x":2,"a":{"b":[[]]}}', 3)).toEqual({ repeatedKeys: ['x'], tooDeep: 'a.b[0]' });
     // Brackets inside strings are text; text that never closes is as deep as it opens.
     expect(scanJsonText('{"a":"[[[[[["}', 2)).toEqual({});
     expect(scanJsonText('[[[[', 2)).toEqual({ tooDeep: '[0][0]' });
