@@ -1167,7 +1167,9 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
       // Making a consumer enqueues nothing and takes no idempotency key: said as the task it is.
       const task: OutageTask = { name: `creation of the events consumer ${eventOpts.consumer} of group ${eventOpts.group}`, again: 'call events() again', second: 'a second call' };
       const consumer = await run('events', () => api.events(eventOpts)).catch((err: unknown) => {
-        throw err instanceof RedisUnavailableError ? err.asTask(task) : err;
+        if (err instanceof RedisUnavailableError) throw err.asTask(task);
+        // A refused write (XGROUP CREATE) made nothing: said of the consumer, not of an enqueue.
+        throw err instanceof RedisWritesRefusedError ? err.saying(`the ${task.name} was not done: nothing was changed`) : err;
       });
       // Its calls fail as the producer's reads do (SMSQ_REDIS_UNAVAILABLE naming REDIS_URL), not with
       // ioredis's error; an ack is said to have changed nothing too, as acking again is harmless.

@@ -21,6 +21,7 @@ import { tempFileWriter } from '../support/temp-files.js';
 import { waitFor } from '../support/wait.js';
 import { ingestFor } from '../support/ingest.js';
 import { writeRefusal } from '../../src/queue/redis-errors.js';
+import { NotDurableError, RedisWritesRefusedError } from '../../src/errors.js';
 import { startFreezableRedis } from '../support/freezable-redis.js';
 import { requirePasswordUnder, type PasswordUnder } from '../support/password-under.js';
 
@@ -154,6 +155,20 @@ describe.each(Object.entries(CONDITIONS))('Redis refusing writes (%s)', (name, c
       expect(line, said).toContain(`(${name} `);
       expect(line, said).not.toMatch(/EXECABORT|script: /);
     }
+  });
+
+  it('a producer\'s events() says its consumer was not made, not that "nothing was enqueued" (it enqueues nothing)', async () => {
+    const err = await h.producer.events({ group: `refusals-${name}`, consumer: 'c1' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const said = String(err);
+    if (name === 'READONLY' && err instanceof NotDurableError) return;
+    expect(err, said).toBeInstanceOf(RedisWritesRefusedError);
+    expect(said).toMatch(condition.words);
+    expect(said).toContain('. Fix: ');
+    expect(said).toContain(`the creation of the events consumer c1 of group refusals-${name} was not done: nothing was changed`);
+    expect(said).not.toMatch(/enqueue/);
   });
 
   it('a MULTI Redis discarded (EXECABORT) is named by the refusal under it', async () => {
