@@ -162,20 +162,24 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     response: ENQUEUE_ANSWERS,
   };
   /**
-   * Enqueues a campaign while its client waits. A client that goes away first (a proxy's or its
-   * own timeout on a large list) stops it as Ctrl-C stops `smsq campaign`: enqueued, it would be
-   * sent whole with its send id answered to nobody, and a retry without an Idempotency-Key would
-   * send it twice. The send is paused with the rows read, and the log says how to resume or cancel
-   * it, as nobody else will hear it.
+   * Enqueues a campaign while its client waits. Without an Idempotency-Key, a client that goes away
+   * first (a proxy's or its own timeout on a large list) stops it as Ctrl-C stops `smsq campaign`:
+   * enqueued, it would be sent whole with its send id answered to nobody, and a retry would send it
+   * twice. The send is paused with the rows read, and the log says how to resume or cancel it, as
+   * nobody else will hear it. Under a key, the whole list is in hand and a retry under the key is
+   * answered with the send: it is enqueued whole. Stopped, the retry was refused as cut short,
+   * and the held send could only be cancelled and the list sent again under a new key. Only the
+   * server's own stop (its shutdown grace run out) stops it then.
    */
   const enqueueWhileConnected = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    run: (signal: AbortSignal) => Promise<EnqueueResult>,
+    idempotencyKey: string | undefined,
+    run: (signal: AbortSignal | undefined) => Promise<EnqueueResult>,
   ): Promise<FastifyReply> => {
     const client = whileClientWaits(reply, options.stopping);
     try {
-      const result = await run(client.signal);
+      const result = await run(idempotencyKey === undefined ? client.signal : options.stopping);
       // Gone after the last row was enqueued but before its answer: the send goes out whole, and
       // nobody else will hear its id.
       if (client.signal.aborted) {
@@ -212,7 +216,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
         const recipients = workbook
           ? readRecipientsXlsx(body, { sheet, field: '(body)' })
           : readRecipientsCsv(body, { ...uploadEncoding(encoding, request.headers['content-type']), field: '(body)' });
-        return await enqueueWhileConnected(request, reply, async (signal) => resultInQueryTerms(await options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)', signal })));
+        return await enqueueWhileConnected(request, reply, idempotencyKey, async (signal) => resultInQueryTerms(await options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)', signal })));
       } catch (err) {
         throw inQueryTerms(err);
       }
@@ -220,7 +224,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     // The query string is for file uploads, which have no other place for their settings.
     refuseQuery(request.query, QUERY_OF_JSON_BODY);
     const { recipients, ...settings } = parseOrThrow(CampaignBody, request.body);
-    return enqueueWhileConnected(request, reply, (signal) => options.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey }, { signal }));
+    return enqueueWhileConnected(request, reply, idempotencyKey, (signal) => options.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey }, { signal }));
   });
 
   const listSchema = {
