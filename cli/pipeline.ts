@@ -3,11 +3,12 @@
  * connection, a producer, a template lookup for param checks, and the plan restatement that a
  * send shows before it asks for confirmation.
  */
-import type { RedisConnection } from '../src/queue/connection.js';
+import type { RedisConnection, RedisConnectionOptions } from '../src/queue/connection.js';
+import { readRedisClientCertificate } from '../src/queue/redis-client-certificate.js';
 import { createProducer, type EnqueueResult, type Producer } from '../producers/producer.js';
 import { traceProducer } from '../producers/traced-producer.js';
 import type { SendPlan } from '../producers/plan.js';
-import { receiptScheduleOf } from '../src/config.js';
+import { receiptScheduleOf, type Config } from '../src/config.js';
 import { EXIT, redisDoesNotAnswer, RedisUnavailableError } from '../src/errors.js';
 import { clientCommandTimeoutMs, createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -43,11 +44,16 @@ import type { MessageKind } from '../src/queue/kinds.js';
 export function openRedis(ctx: CliContext, role: RedisRole = 'client'): RedisConnection {
   const connectTimeoutMs = ctx.config.redisConnectTimeoutMs;
   const commandTimeoutMs = clientCommandTimeoutMs(connectTimeoutMs, ctx.config.durability.timeoutMs);
-  const redis = createRedisConnection(ctx.config.redisUrl, { role, connectTimeoutMs, commandTimeoutMs });
+  const redis = createRedisConnection(ctx.config.redisUrl, { role, connectTimeoutMs, commandTimeoutMs, ...clientCertificateOf(ctx.config) });
   // Connection errors surface once: as SMSQ_REDIS_UNAVAILABLE from the gate, or the Redis watch's line.
   redis.on('error', () => {});
   ctx.onClose(() => void redis.disconnect());
   return redis;
+}
+
+/** The connection option of SMSQ_REDIS_TLS_CERT and SMSQ_REDIS_TLS_KEY, read now (ConfigError when they cannot be); none when unset. */
+export function clientCertificateOf(config: Pick<Config, 'redisClientCertificate'>): Pick<RedisConnectionOptions, 'clientCertificate'> {
+  return config.redisClientCertificate === undefined ? {} : { clientCertificate: readRedisClientCertificate(config.redisClientCertificate) };
 }
 
 /** A `client` connection that answers, or SMSQ_REDIS_UNAVAILABLE within SMSQ_REDIS_CONNECT_TIMEOUT_MS. */

@@ -28,7 +28,7 @@ export { readRecipientsFile, type RecipientFileOptions } from '../producers/reci
 export type { RecipientSource } from '../producers/recipient-source.js';
 
 /** The Redis connection a producer is given (`role: 'client'` fails fast while Redis is down). */
-export { clientCommandTimeoutMs, createRedisConnection, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';
+export { clientCommandTimeoutMs, createRedisConnection, type RedisClientCertificate, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';
 
 /** Optional: checks requests against the account's signatures and templates before enqueueing. */
 export { createCatalogLookup, type CatalogLookup, type CatalogLookupOptions, type CatalogEntry } from '../src/queue/catalog-lookup.js';

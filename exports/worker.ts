@@ -19,7 +19,7 @@ export type { DurabilityOptions, DurabilityMode } from '../src/durability/mode.j
 export { createCallMetricsRecorder, type CallMetricsRecorder, type CallMetricsRecorderOptions } from '../src/metrics/call-metrics.js';
 
 /** What a worker is given: a BullMQ-ready connection (`role: 'worker'`), the SMS client, a logger. */
-export { createRedisConnection, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';
+export { createRedisConnection, type RedisClientCertificate, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';
 export { createSmsClient, SmsClientOptionsError, type SmsClientOptions, type SmsCredential } from '../src/sms/client.js';
 export { LIVE_ENDPOINT } from '../src/sms/defaults.js';
 export type { SmsClient } from '../src/sms/types.js';

@@ -3,7 +3,7 @@ import { MESSAGE_KINDS, type MessageKind } from './queue/kinds.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './queue/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 import { confirmationWaitMs, DEFAULT_DURABILITY, DURABILITY_MODES, MAX_DURABILITY_REPLICAS, type ResolvedDurability } from './durability/mode.js';
-import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
+import { parseRedisUrl, redactRedisUrl, RedisUrlError, targetSpeaksTls } from './queue/redis-url.js';
 import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.js';
 import { CLAIM_HOLD_SLACK_MS, callDeadlineProblem, claimHoldProblem, defaultCallDeadlineMs, shortestCallDeadlineMs } from './queue/call-deadline.js';
 import { PACER_REACH_MS } from './queue/call-pacer.js';
@@ -39,6 +39,11 @@ export interface Config {
    * SMSQ_REDIS_UNAVAILABLE (ms). Default 5000.
    */
   redisConnectTimeoutMs: number;
+  /**
+   * The client certificate presented to a TLS Redis deployment (SMSQ_REDIS_TLS_CERT and
+   * SMSQ_REDIS_TLS_KEY: file paths, read by src/queue/redis-client-certificate.ts); undefined: none.
+   */
+  redisClientCertificate: { certFile: string; keyFile: string } | undefined;
   /** How long `smsq worker` may take to stop after SIGTERM/SIGINT before it leaves calls unrecorded (ms). Default 25000. */
   shutdownGraceMs: number;
   /** `sandbox` runs against the built-in emulator; `live` talks to Alibaba Cloud. Default `sandbox`. */
@@ -312,6 +317,15 @@ function anyCase<W extends z.ZodEnum<Readonly<Record<string, string>>>>(words: W
   return z.string().trim().toLowerCase().pipe(words);
 }
 
+/** A file path in a variable: trimmed, not empty (a variable set to nothing is a mistake, not "none"). */
+function tlsFileVar(name: string, example: string) {
+  return z
+    .string()
+    .trim()
+    .min(1, { message: `is set but empty. Fix: ${name}=${example}, or unset it` })
+    .optional();
+}
+
 export const envSchema = z.object({
   REDIS_URL: z
     .string()
@@ -329,6 +343,10 @@ export const envSchema = z.object({
     .meta(envDoc({ group: 'redis', description: 'Redis to use: `redis://` / `rediss://` (one Redis), `redis+sentinel://` / `rediss+sentinel://` (Sentinel) or `redis+cluster://` / `rediss+cluster://` (Cluster); see [Redis topologies](operations.md#redis-topologies-sentinel-and-cluster) and [Redis over TLS](#redis-over-tls). User name and password before the host (`redis://user:pass@host:6379/0`), URL-encoded; redacted in errors and logs. A `redis://` or `rediss://` URL takes no `?options` (ioredis would read them as connection options: `?password=` among them, shown in clear)', allowed: 'a `redis://`, `rediss://`, `redis+sentinel://`, `rediss+sentinel://`, `redis+cluster://` or `rediss+cluster://` URL' })),
   SMSQ_REDIS_CONNECT_TIMEOUT_MS: intFrom('SMSQ_REDIS_CONNECT_TIMEOUT_MS', 100, 120_000, 'SMSQ_REDIS_CONNECT_TIMEOUT_MS=5000 (100..120000)').default(5000)
     .meta(envDoc({ group: 'redis', description: 'how long a command, a producer call or a REST request waits for Redis before it fails with `SMSQ_REDIS_UNAVAILABLE`, and how long `smsq status --watch` waits between polls for a Redis gone (restarted, failed over) before it does (see [When Redis does not answer](operations.md#when-redis-does-not-answer))' })),
+  SMSQ_REDIS_TLS_CERT: tlsFileVar('SMSQ_REDIS_TLS_CERT', '/etc/smsq/redis-client.crt')
+    .meta(envDoc({ group: 'redis', description: 'with `SMSQ_REDIS_TLS_KEY`, the client certificate smsq presents to a `rediss://`, `rediss+sentinel://` or `rediss+cluster://` deployment whose nodes ask for one (`tls-auth-clients yes`, Redis\'s default): the path of a PEM file, the certificate (and any intermediates) signed by a CA the nodes trust (their `tls-ca-cert-file`); presented to every node and sentinel. Read when a command starts (see [Redis over TLS](#redis-over-tls))', allowed: 'a path to a readable PEM certificate' })),
+  SMSQ_REDIS_TLS_KEY: tlsFileVar('SMSQ_REDIS_TLS_KEY', '/etc/smsq/redis-client.key')
+    .meta(envDoc({ group: 'redis', description: 'the private key of `SMSQ_REDIS_TLS_CERT`: the path of an unencrypted PEM key file', allowed: 'a path to a readable, unencrypted PEM private key' })),
   SMSQ_SHUTDOWN_GRACE_MS: intFrom('SMSQ_SHUTDOWN_GRACE_MS', 0, 600_000, 'SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)').default(25_000)
     .meta(envDoc({ group: 'workers', description: 'how long `smsq worker` and `smsq server` may take to stop after SIGTERM/SIGINT (calls or requests still in flight then are cut; the server then gives what they had under way up to 3 s more to end; see [Graceful shutdown](operations.md#graceful-shutdown)); keep it below your orchestrator\'s kill timeout, by 3 s for the server' })),
   SMS_MODE: anyCase(z.enum(['sandbox', 'live'], { message: 'must be "sandbox" or "live". Fix: unset it for sandbox, or SMS_MODE=live' }))
@@ -697,6 +715,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
     'set both ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or neither',
   );
+  pair('SMSQ_REDIS_TLS_CERT', 'SMSQ_REDIS_TLS_KEY', 'set both SMSQ_REDIS_TLS_CERT and SMSQ_REDIS_TLS_KEY (the client certificate and its key), or neither');
+  if ((e.SMSQ_REDIS_TLS_CERT !== undefined || e.SMSQ_REDIS_TLS_KEY !== undefined) && !targetSpeaksTls(parseRedisUrl(e.REDIS_URL))) {
+    pairLines.push('SMSQ_REDIS_TLS_CERT and SMSQ_REDIS_TLS_KEY are a TLS client certificate, and REDIS_URL does not speak TLS. Fix: REDIS_URL=rediss://… (rediss+sentinel://, rediss+cluster://), or unset them');
+  }
   pair('SMSQ_DASHBOARD_USER', 'SMSQ_DASHBOARD_PASSWORD', 'set both SMSQ_DASHBOARD_USER and SMSQ_DASHBOARD_PASSWORD, or neither');
   // The report token is the one secret that leaves the server (Alibaba's console keeps the push
   // URL it may sit in): the same value there would hand out the API or the dashboard with it.
@@ -764,6 +786,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     redisUrl: e.REDIS_URL,
     redisConnectTimeoutMs: e.SMSQ_REDIS_CONNECT_TIMEOUT_MS,
+    redisClientCertificate: e.SMSQ_REDIS_TLS_CERT && e.SMSQ_REDIS_TLS_KEY ? { certFile: e.SMSQ_REDIS_TLS_CERT, keyFile: e.SMSQ_REDIS_TLS_KEY } : undefined,
     shutdownGraceMs: e.SMSQ_SHUTDOWN_GRACE_MS,
     mode,
     endpoint: e.SMS_ENDPOINT ?? (mode === 'live' ? LIVE_ENDPOINT : undefined),

@@ -1,7 +1,7 @@
 import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
 import { connectTimeoutOf, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connect-timeout.js';
 import { DroppableCluster } from './droppable-cluster.js';
-import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
+import { parseRedisUrl, redactRedisUrl, targetSpeaksTls, type RedisTarget } from './redis-url.js';
 import { DroppableRedis } from './droppable-redis.js';
 import { ConfigError, NO_SLOT_MASTER, RedisUnavailableError } from '../errors.js';
 import { positiveMsLine, shown, unknownOptionLines } from '../factory-options.js';
@@ -51,6 +51,18 @@ export interface RedisConnectionOptions {
    * to SMSQ_DURABILITY_TIMEOUT_MS ({@link clientCommandTimeoutMs}).
    */
   commandTimeoutMs?: number;
+  /**
+   * The client certificate presented to a TLS deployment (`rediss://`, `rediss+sentinel://`,
+   * `rediss+cluster://`) whose nodes ask for one (`tls-auth-clients yes`): to every node and
+   * sentinel. PEM text (or a Buffer of it), as Node's `tls.connect` takes them.
+   */
+  clientCertificate?: RedisClientCertificate;
+}
+
+/** A TLS client certificate and its private key, PEM. */
+export interface RedisClientCertificate {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 /** The longest a connection waits for a command's answer (ms; ioredis `commandTimeout`), on one Redis or a Cluster's nodes; undefined: for ever. */
@@ -96,11 +108,15 @@ export function redisConnectionOptions(opts: RedisConnectionOptions = {}): Redis
 export function createRedisConnection(url: string, opts: RedisConnectionOptions = {}): RedisConnection {
   const problems = connectionOptionProblems(opts);
   if (problems.length > 0) throw new ConfigError(problems);
-  return connectTo(parseRedisUrl(url), opts);
+  const target = parseRedisUrl(url);
+  if (opts.clientCertificate !== undefined && !targetSpeaksTls(target)) {
+    throw new ConfigError([`createRedisConnection options: clientCertificate is presented in TLS only, and ${redactRedisUrl(url)} does not speak it. Fix: a rediss://, rediss+sentinel:// or rediss+cluster:// URL, or leave clientCertificate out`]);
+  }
+  return connectTo(target, opts);
 }
 
 /** Every option of {@link RedisConnectionOptions}: a name not here is a JavaScript caller's typo. */
-const CONNECTION_OPTION_NAMES = Object.keys({ lazyConnect: true, connectTimeoutMs: true, role: true, commandTimeoutMs: true } satisfies Record<keyof RedisConnectionOptions, true>);
+const CONNECTION_OPTION_NAMES = Object.keys({ lazyConnect: true, connectTimeoutMs: true, role: true, commandTimeoutMs: true, clientCertificate: true } satisfies Record<keyof RedisConnectionOptions, true>);
 const ROLES: readonly RedisRole[] = ['worker', 'client'];
 
 /**
@@ -120,6 +136,9 @@ function connectionOptionProblems(opts: RedisConnectionOptions): string[] {
       opts.lazyConnect === undefined || typeof opts.lazyConnect === 'boolean' ? undefined : `${where}: lazyConnect must be true or false, got ${shown(opts.lazyConnect)}. Fix: leave it out (false) or give a boolean`,
       positiveMsLine(where, 'connectTimeoutMs', opts.connectTimeoutMs, msFix('connectTimeoutMs', `${DEFAULT_REDIS_CONNECT_TIMEOUT_MS} ms, as SMSQ_REDIS_CONNECT_TIMEOUT_MS`)),
       positiveMsLine(where, 'commandTimeoutMs', opts.commandTimeoutMs, msFix('commandTimeoutMs', 'the connect timeout')),
+      opts.clientCertificate === undefined || (isPemText(opts.clientCertificate.cert) && isPemText(opts.clientCertificate.key))
+        ? undefined
+        : `${where}: clientCertificate must be { cert, key }, each PEM text or a Buffer of it. Fix: clientCertificate: { cert: readFileSync('client.crt'), key: readFileSync('client.key') }`,
     ].filter((line): line is string => line !== undefined),
   ];
 }
@@ -127,18 +146,24 @@ function connectionOptionProblems(opts: RedisConnectionOptions): string[] {
 /**
  * The ioredis options of `rediss+sentinel://`: TLS to the sentinels (`sentinelTLS`) and to the
  * primary and replicas they name (`tls`, used in Sentinel mode only with
- * `enableTLSForSentinelMode`). Empty options, as `rediss://` gives one Redis (ioredis's `tls: true`):
- * Node's CA store and NODE_EXTRA_CA_CERTS, the certificate checked against the address dialled,
- * no client certificate; one deployment's settings read alike whichever URL names it.
+ * `enableTLSForSentinelMode`). As `rediss://` gives one Redis (ioredis's `tls: true`): Node's CA
+ * store and NODE_EXTRA_CA_CERTS, the certificate checked against the address dialled, and the
+ * client certificate when one is given, to sentinels and nodes alike; one deployment's settings
+ * read alike whichever URL names it.
  */
-function sentinelTlsOptions(): RedisOptions {
+function sentinelTlsOptions(certificate: RedisClientCertificate | undefined): RedisOptions {
   // Fresh objects for each connection: ioredis hands them on to each socket it opens.
-  return { sentinelTLS: {}, tls: {}, enableTLSForSentinelMode: true };
+  return { sentinelTLS: { ...certificate }, tls: { ...certificate }, enableTLSForSentinelMode: true };
+}
+
+/** Whether `v` can be a PEM certificate or key as `tls.connect` takes one (Node checks its content when it connects). */
+function isPemText(v: unknown): boolean {
+  return (typeof v === 'string' && v.length > 0) || (Buffer.isBuffer(v) && v.length > 0);
 }
 
 /**
- * The ioredis Cluster options of `rediss+cluster://`: TLS to every node (`redisOptions.tls`,
- * empty, as `rediss://` gives one Redis), each node's certificate checked against the address it
+ * The ioredis Cluster options of `rediss+cluster://`: TLS to every node (`redisOptions.tls`, as
+ * `rediss://` gives one Redis, with the client certificate when one is given), each node's certificate checked against the address it
  * is dialled at: a seed as REDIS_URL names it, the others (and the target of a MOVED or ASK) at
  * the address the Cluster announces for them (an IP, or a host name under
  * `cluster-preferred-endpoint-type hostname`). No `servername`: one fixed name would check every
@@ -146,9 +171,9 @@ function sentinelTlsOptions(): RedisOptions {
  * seeds to IPs by default, and a certificate naming the host (as managed services issue them)
  * then failed against its IP.
  */
-function clusterTlsOptions(redisOptions: RedisOptions): Pick<ClusterOptions, 'dnsLookup' | 'redisOptions'> {
+function clusterTlsOptions(redisOptions: RedisOptions, certificate: RedisClientCertificate | undefined): Pick<ClusterOptions, 'dnsLookup' | 'redisOptions'> {
   // A fresh object for each connection: ioredis hands it on to each socket it opens.
-  return { dnsLookup: (address, callback) => callback(null, address), redisOptions: { ...redisOptions, tls: {} } };
+  return { dnsLookup: (address, callback) => callback(null, address), redisOptions: { ...redisOptions, tls: { ...certificate } } };
 }
 
 // The connections made from a single-Redis URL (`redis://`, `rediss://`): the ones a Cluster node
@@ -166,7 +191,8 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
   const common = redisConnectionOptions(opts);
   switch (target.kind) {
     case 'standalone': {
-      const redis = new DroppableRedis(target.url, common);
+      // A `rediss://` URL is TLS with ioredis's defaults (`tls: true`); a certificate goes in its options.
+      const redis = new DroppableRedis(target.url, opts.clientCertificate && targetSpeaksTls(target) ? { ...common, tls: { ...opts.clientCertificate } } : common);
       fromSingleRedisUrl.add(redis);
       return redis;
     }
@@ -181,7 +207,7 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
         password: target.password,
         sentinelUsername: target.sentinelUsername,
         sentinelPassword: target.sentinelPassword,
-        ...(target.tls ? sentinelTlsOptions() : {}),
+        ...(target.tls ? sentinelTlsOptions(opts.clientCertificate) : {}),
         // Not `failoverDetector`: in ioredis 5.11 its +switch-master disconnect, arriving while a
         // reconnect is asking the sentinels, ends the client for good ("Connection is closed.",
         // status `end`; seen in test/integration/redis-topology.test.ts). A dead primary closes the
@@ -197,7 +223,7 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
         enableReadyCheck: true,
         lazyConnect,
         enableOfflineQueue,
-        ...(target.tls ? clusterTlsOptions(nodeOptions) : { redisOptions: nodeOptions }),
+        ...(target.tls ? clusterTlsOptions(nodeOptions, opts.clientCertificate) : { redisOptions: nodeOptions }),
         clusterRetryStrategy: reconnectDelayMs,
         // While a failed master's slots move to its replica, retry rather than fail the command.
         retryDelayOnClusterDown: 200,

@@ -32,8 +32,8 @@ export type RedisTarget =
       sentinelPassword: string | undefined;
       /**
        * `rediss+sentinel://`: the sentinels, the primary and its replicas are all reached in TLS,
-       * trusted as `rediss://` trusts one Redis (Node's CA store, NODE_EXTRA_CA_CERTS), with no
-       * client certificate.
+       * trusted as `rediss://` trusts one Redis (Node's CA store, NODE_EXTRA_CA_CERTS), with the
+       * connection's client certificate, if it was given one.
        */
       tls: boolean;
     })
@@ -43,11 +43,16 @@ export type RedisTarget =
       nodes: RedisHostPort[];
       /**
        * `rediss+cluster://`: every node, seed or announced, is reached in TLS, trusted as
-       * `rediss://` trusts one Redis (Node's CA store, NODE_EXTRA_CA_CERTS), with no client
-       * certificate.
+       * `rediss://` trusts one Redis (Node's CA store, NODE_EXTRA_CA_CERTS), with the
+       * connection's client certificate, if it was given one.
        */
       tls: boolean;
     });
+
+/** Whether a target is reached in TLS: `rediss://`, `rediss+sentinel://`, `rediss+cluster://`. */
+export function targetSpeaksTls(target: RedisTarget): boolean {
+  return target.kind === 'standalone' ? /^rediss:/i.test(target.url) : target.tls;
+}
 
 /**
  * A Redis URL that cannot be read. The message shows the URL as given, passwords redacted (as

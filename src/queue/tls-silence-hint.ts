@@ -10,7 +10,7 @@
 export function tlsSilenceHint(redactedUrl: string): string {
   if (redactedUrl.startsWith('rediss://')) return '; rediss:// speaks TLS, and a Redis without TLS never answers it: redis:// if this one has none';
   const trust = "this process trusts its CA (Node's CA store, or NODE_EXTRA_CA_CERTS=/path/to/ca.crt for a private CA)";
-  const noClientCertificate = 'ask no client certificate, which smsq does not present (tls-auth-clients optional, or no)';
+  const noClientCertificate = 'ask no client certificate (tls-auth-clients optional, or no), or are given one they trust (SMSQ_REDIS_TLS_CERT and SMSQ_REDIS_TLS_KEY)';
   if (redactedUrl.startsWith('rediss+cluster://')) {
     return (
       '; rediss+cluster:// speaks TLS to every node of the Cluster: a Cluster without TLS never answers it (redis+cluster:// if so), ' +
