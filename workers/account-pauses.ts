@@ -32,11 +32,12 @@ export interface PauseDeps {
  * fetches when it ends, and each fetch adds the marker that wakes the next.
  *
  * The limit holds job starts, not jobs already started: a send claim or a look-up waiting for its
- * pacer slot would still call. The notice (pause-notice.ts), published alongside, keeps those from
- * calling.
+ * pacer slot would still call. The notice (pause-notice.ts) keeps those from calling: published
+ * here alongside the limit, unless `announced` says the caller published it already (a throttled
+ * send does, before it records the answer, so that the other workers hear it one write sooner).
  */
-export async function pauseEveryWorker(deps: PauseDeps, ms: number, action: string): Promise<never> {
-  await Promise.all([deps.queue.rateLimit(ms), deps.pauses?.announce(ms)]);
+export async function pauseEveryWorker(deps: PauseDeps, ms: number, action: string, { announced = false }: { announced?: boolean } = {}): Promise<never> {
+  await Promise.all([deps.queue.rateLimit(ms), announced ? undefined : deps.pauses?.announce(ms)]);
   // BullMQ's own base marker (addBaseMarkerIfNeeded.lua). Without it the pause still holds, only
   // longer: a failed write must not keep the job from its pause.
   await deps.redis.zadd(deps.queue.keys.marker as string, 0, '0').catch(() => {});

@@ -33,5 +33,5 @@ export interface CallJobDeps {
    * send claim or a look-up that reaches its slot during it makes no call (pause-notice.ts,
    * lookup-slot.ts). Optional.
    */
-  pauses?: Pick<PauseNotice, 'note' | 'remainingMs' | 'announce'>;
+  pauses?: Pick<PauseNotice, 'remainingMs' | 'announce'>;
 }

@@ -10,9 +10,10 @@
  * (`Worker.isRateLimited`) comes only from a worker's next fetch, which a worker whose claims all
  * wait for slots does not make (and it also says "limited" when the backstop window is merely
  * full). So the pause is known in-process, at no cost per call:
- * - the worker that got the answer notes it at once (`note`), before it writes anything;
- * - `announce` (pauseEveryWorker) publishes it on a channel every worker subscribes to, on a
- *   connection of its own: the other processes hear it within a round trip.
+ * - the worker that got the answer notes it at once and publishes it (`announce`), before it writes
+ *   anything (send-processor.ts; a look-up's throttle, with nothing to record, in pauseEveryWorker),
+ *   on a channel every worker subscribes to, on a connection of its own: the other processes hear
+ *   it within a round trip.
  * A notice lost (the subscriber reconnecting) costs what it cost before: calls in the pause,
  * throttled again and retried, never a resend without a look-up (the answer said "not sent").
  * So is a channel Redis refuses (an ACL user without it): said once (pause-notice-refusals.ts).

@@ -533,13 +533,15 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         await settle('answer-not-sent', { code: decision.code });
         return blockAccount(deps, job, token, decision.code, decision.message);
       case 'throttle':
-        // Not accepted: slow every worker down, then this job runs again. This process's claims
-        // waiting for their slots know it at once, before the records below are written.
-        deps.pauses?.note(decision.retryAfterMs);
+        // Not accepted: slow every worker down, then this job runs again. Every worker's claims
+        // waiting for their slots are told first (this process's at once, the others' by the
+        // notice), before the answer is recorded: the notice is a hint that nothing waits on the
+        // record for, and the record still comes before the pause is set (account-pauses.ts).
+        await deps.pauses?.announce(decision.retryAfterMs);
         await settle('answer-not-sent', { code: decision.code });
         if (deps.throttleWarnings) deps.throttleWarnings.throttled(decision.code, decision.retryAfterMs, { sendId, chunkId });
         else log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
-        return pauseEveryWorker(deps, decision.retryAfterMs, payload.api);
+        return pauseEveryWorker(deps, decision.retryAfterMs, payload.api, { announced: true });
       case 'back-off':
         // Not sent (no connection was made, or no request built): the chunk goes back and the job
         // too, for any worker whose endpoint answers and whose setup is sound; this one backs off

@@ -7,6 +7,9 @@
  *
  * A worker's start() resolves once it is subscribed: it took jobs before, and a pause published
  * in that window (another worker's throttle answer) was not heard, so a claim then called into it.
+ *
+ * A throttled send publishes its notice before it records the answer: it published after, and the
+ * other workers' claims could call into the pause for that write longer.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
@@ -261,5 +264,31 @@ describe("a worker's start", () => {
     console.log(`pause heard by ${heardBy} subscriber(s); the code was sent ${sentAfterMs} ms after it was published`);
     expect(heardBy).toBe(1);
     expect(sentAfterMs).toBeGreaterThanOrEqual(PAUSE_MS);
+  }, 30_000);
+});
+
+describe("a throttled send's notice", () => {
+  const harness = harnessPerTest();
+
+  it("is published before the throttle answer's record: the other workers' claims stop calling into the pause one write sooner", async () => {
+    // The notice is a hint (pause-notice.ts): nothing waits on the record for it, and the record
+    // still follows the call. The order is read from Redis itself (MONITOR: commands as run).
+    const h = await harness.create({ label: 'notice-first', emulator: { delivery: { delayMs: 0 } } });
+    const monitor = await namedConnection().redis.monitor();
+    harness.defer(async () => void monitor.disconnect());
+    const run: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => run.push(args));
+    h.emulator.setFaults([{ kind: 'throttle', actions: ['SendSms'], times: 1 }]);
+    await h.startWorker();
+    await h.producer.send({ signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '424242' }, kind: 'verification', phones: ['13800000310'] });
+    await waitFor(() => h.emulator.accepted().length === 1, 'the code accepted after its pause', 15_000);
+    const channel = createKeys(h.prefix).pauseNotices();
+    const published = run.findIndex((a) => a[0]?.toLowerCase() === 'publish' && a[1] === channel);
+    // This chunk's transition (EVAL on a connection's first use of the script, EVALSHA after); the
+    // suite's other files share this Redis, so only keys of this prefix count.
+    const recorded = run.findIndex((a) => ['eval', 'evalsha'].includes(a[0]?.toLowerCase() ?? '') && a.includes('answer-not-sent') && a.some((x) => x.startsWith(h.prefix)));
+    expect(published).toBeGreaterThanOrEqual(0);
+    expect(recorded).toBeGreaterThanOrEqual(0);
+    expect(published).toBeLessThan(recorded);
   }, 30_000);
 });

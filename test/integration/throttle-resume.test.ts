@@ -15,7 +15,7 @@
  * burners, or two other test files), each time for such a call. What is checked instead:
  * - each worker's client notes when its calls were made (in the same run of code as the claim's
  *   pause check, send-processor.ts) and when its throttle answers came back: the worker knows
- *   that pause from then, before anything else (pause-notice.ts `note`);
+ *   that pause from then, before anything else (pause-notice.ts `announce` notes it first);
  * - a subscriber here hears each notice: an attempt claimed after it was started in BullMQ's
  *   pause (set with the notice), or else its worker, subscribed before it took any job, had the
  *   notice before the claim's answer (Redis sent it first) and so before the check, which must

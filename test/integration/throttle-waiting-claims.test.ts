@@ -17,7 +17,7 @@
  * noted instead, with no margin but Date.now()'s 1 ms grain:
  * - each worker's client notes when its calls were made (in the same run of code as the claim's
  *   pause check, send-processor.ts) and when its throttle answer came back: its worker knows the
- *   pause from then (the processor's `note` follows in the same run);
+ *   pause from then (the processor's `announce`, which notes it first, follows in the same run);
  * - each worker's notice subscriber (the duplicate pause-notice.ts makes of the worker's
  *   connection) gets a listener of the test's ahead of the worker's own, so the time it heard the
  *   notice is the time the worker noted it (the same emit).
