@@ -24,12 +24,10 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
-import { createFollowUps } from '../../src/queue/follow-ups.js';
 import { chunkIdOf, createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { whenClientLoaded } from '../../src/sms/client.js';
+import { delayedLookUp } from '../support/delayed-look-up.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { notingClient, type ClientCall } from '../support/noting-client.js';
 import { waitFor } from '../support/wait.js';
@@ -56,16 +54,6 @@ async function noticesHeard(h: Harness): Promise<{ at: number; message: string }
   });
   await subscriber.subscribe(channel);
   return heard;
-}
-
-/** A receipt look-up delayed `aheadMs`, as an earlier accepted send leaves behind it. */
-async function delayedLookUp(h: Harness, aheadMs: number): Promise<void> {
-  const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
-  const housekeeping = createHousekeepingQueue({ connection: h.redis, prefix: h.prefix });
-  const followUps = createFollowUps({ calls, housekeeping, clock: systemClock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
-  await followUps.receipt({ sendId: 'smxearlier', chunkId: 'smxearlier.0', look: 1, cursor: 0, dateIndex: 0, page: 1, waiting: 0 }, Date.now() + aheadMs);
-  await calls.close();
-  await housekeeping.close();
 }
 
 /**
