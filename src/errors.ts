@@ -341,9 +341,16 @@ export const NOT_REDIS = 'answered, but not as Redis';
  */
 export const CERTIFICATE_REFUSED = 'the TLS certificate ';
 
+/**
+ * How a reason starts when Redis refused this process's side of the TLS handshake: it asks for a
+ * client certificate (`tls-auth-clients yes`, Redis's default) and none was presented, or it did
+ * not trust the one presented. Redis is there and waiting cannot help.
+ */
+export const CLIENT_CERTIFICATE_REFUSED = 'Redis refused the TLS handshake: ';
+
 /** True when `reason` is something at REDIS_URL that answers but cannot be used as it is: a wait or a start of Redis mends nothing. */
 function answeredUnusable(reason: string): boolean {
-  return reason.startsWith(NOT_REDIS) || reason.startsWith(CERTIFICATE_REFUSED);
+  return reason.startsWith(NOT_REDIS) || reason.startsWith(CERTIFICATE_REFUSED) || reason.startsWith(CLIENT_CERTIFICATE_REFUSED);
 }
 
 /**
@@ -365,6 +372,7 @@ export const NO_SLOT_MASTER = `${IN_CLUSTER}has no master for `;
 function doesNotAnswer(redactedUrl: string, reason: string): string {
   const at = mention('redis', redactedUrl);
   if (reason.startsWith(IN_CLUSTER)) return `Redis at ${at} cannot serve smsq's keys now: ${reason}`;
+  if (reason.startsWith(CLIENT_CERTIFICATE_REFUSED)) return `Redis at ${at} ${reason.slice('Redis '.length)}`;
   return reason.startsWith(NOT_REDIS) ? `something at ${at} ${reason}` : `Redis at ${at} does not answer (${reason})`;
 }
 
@@ -407,6 +415,7 @@ export const START_REDIS_FIX = inEnvironmentTerms(START_REDIS);
 export function redisDoesNotAnswerClients(reason: string): string {
   // A Cluster's state is no outage: "does not answer (the connection failed)" sent its client to wait for a Redis that answers.
   if (reason.startsWith(IN_CLUSTER)) return `Redis cannot serve smsq's keys now: ${clusterStateForClients(reason)}`;
+  if (reason.startsWith(CLIENT_CERTIFICATE_REFUSED)) return reason;
   return `Redis does not answer (${addressFreeReason(reason)})`;
 }
 
@@ -445,10 +454,14 @@ const CHECK_REDIS_PORT = `Fix: check the port in ${mention('redis')} (Redis's ow
 /** The fix of a line whose `reason` is {@link CERTIFICATE_REFUSED}, which says what was refused and what is trusted. */
 const TRUST_CERTIFICATE = 'Fix: have this process trust the CA that signed the certificate, or give the server a certificate that names the address it is reached at, as the refusal says';
 
+/** The fix of a line whose `reason` is {@link CLIENT_CERTIFICATE_REFUSED}. */
+const PRESENT_CERTIFICATE = `Fix: give ${mention('clientCertificate')}: a certificate signed by a CA the Redis trusts (its tls-ca-cert-file), with its key; or set tls-auth-clients optional (or no) on the Redis`;
+
 /** The fix that ends a line saying `reason`, in the Node API's words: start Redis, unless something other than Redis answered. */
 function fixOfRedis(reason: string): string {
   if (reason.startsWith(IN_CLUSTER)) return clusterFix('retry in a few seconds', reason);
   if (reason.startsWith(CERTIFICATE_REFUSED)) return TRUST_CERTIFICATE;
+  if (reason.startsWith(CLIENT_CERTIFICATE_REFUSED)) return PRESENT_CERTIFICATE;
   return reason.startsWith(NOT_REDIS) ? CHECK_REDIS_PORT : START_REDIS;
 }
 

@@ -21,13 +21,13 @@ import { backtickFreeJson } from './sms/backtick-free-json.js';
  * enqueue, how long a durability confirmation may take): options of createProducer and
  * createSmsWorker to a Node caller (`redis`, `` `redis: "redis://host:6379"` `` for the one at that
  * URL, `prefix: "{smsq}"`, `callbacks: true`, a worker's `callbackSecret`, `retention`,
- * `connectTimeoutMs`, `repair.enqueueGraceMs`, `durability.mode`, `durability.replicas`,
+ * `connectTimeoutMs`, `clientCertificate` (createRedisConnection's), `repair.enqueueGraceMs`, `durability.mode`, `durability.replicas`,
  * `durability.timeoutMs`), and environment variables to the processes configured by the
  * environment, the CLI and `smsq server` ({@link environmentSpelling}): a producer's refusal told a
  * Node caller to set SMSQ_CALLBACK_SECRET, which nothing it ran reads, and a Redis that could not
  * keep `durability: { mode: "fsync" }` to set SMSQ_DURABILITY=none.
  */
-export const DEPLOYMENT_SETTINGS = ['redis', 'prefix', 'retention', 'callbacks', 'callbackSecret', 'connectTimeoutMs', 'repair.enqueueGraceMs', 'durability.mode', 'durability.replicas', 'durability.timeoutMs'] as const;
+export const DEPLOYMENT_SETTINGS = ['redis', 'prefix', 'retention', 'callbacks', 'callbackSecret', 'connectTimeoutMs', 'clientCertificate', 'repair.enqueueGraceMs', 'durability.mode', 'durability.replicas', 'durability.timeoutMs'] as const;
 type DeploymentSetting = (typeof DEPLOYMENT_SETTINGS)[number];
 
 /**
@@ -143,6 +143,7 @@ const ENVIRONMENT_SPELLING: Readonly<Record<DeploymentSetting | ClientSetting | 
   callbacks: () => 'SMSQ_CALLBACK_SECRET set',
   callbackSecret: () => 'the same SMSQ_CALLBACK_SECRET',
   connectTimeoutMs: () => 'SMSQ_REDIS_CONNECT_TIMEOUT_MS',
+  clientCertificate: () => 'SMSQ_REDIS_TLS_CERT and SMSQ_REDIS_TLS_KEY',
   'repair.enqueueGraceMs': () => 'SMSQ_REPAIR_ENQUEUE_GRACE_MS',
   'durability.mode': (value: unknown) => (value === undefined ? 'SMSQ_DURABILITY' : `SMSQ_DURABILITY=${plain(value)}`),
   'durability.replicas': (value: unknown) => (value === undefined ? 'SMSQ_DURABILITY_REPLICAS' : `SMSQ_DURABILITY_REPLICAS=${plain(value)}`),

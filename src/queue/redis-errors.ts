@@ -3,7 +3,7 @@
  * emit when a connection is refused, times out, drops, or is down with commands refused, or when
  * what answers at REDIS_URL's port is not Redis.
  */
-import { CERTIFICATE_REFUSED, IN_CLUSTER, NO_SLOT_MASTER, NOT_REDIS, RedisAuthRefusedError, writeRefusalFix, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
+import { CERTIFICATE_REFUSED, CLIENT_CERTIFICATE_REFUSED, IN_CLUSTER, NO_SLOT_MASTER, NOT_REDIS, RedisAuthRefusedError, writeRefusalFix, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
 
 export type { WriteRefusal, WriteRefusalKind };
 
@@ -70,7 +70,7 @@ export function isRedisConnectionError(err: unknown): boolean {
   if (clusterStateReason(err) !== undefined) return true;
   // Unusable as Redis, like a refused connection; a queue error log line of its own repeated it.
   if (isNotRedis(err)) return true;
-  if (certificateRefusal(err) !== undefined) return true;
+  if (certificateRefusal(err) !== undefined || clientCertificateReason(err) !== undefined) return true;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   if (err.name === 'MaxRetriesPerRequestError') return true;
@@ -150,9 +150,33 @@ export function certificateRefusal(err: unknown): Error | undefined {
   return typeof code === 'string' && REFUSED_CERTIFICATE_CODE.test(code) ? (under as Error) : undefined;
 }
 
+/**
+ * The TLS alerts a Redis sends when it refuses this process's side of the handshake (OpenSSL's
+ * codes as Node reports them): a client certificate asked for and not presented (TLS 1.3), or one
+ * it does not take (a CA it does not trust, expired, revoked).
+ */
+const CLIENT_CERTIFICATE_ALERTS: Readonly<Record<string, string>> = Object.freeze({
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'it asks for a client certificate (tls-auth-clients yes) and none was presented',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'it does not trust the CA of the client certificate presented',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'it refused the client certificate presented',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'it refused the client certificate presented',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'the client certificate presented has expired',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: 'the client certificate presented was revoked',
+});
+
+/** The refusal of this process's TLS client side that `err` is (or made a Cluster find no node to serve), said as a reason; else undefined. */
+function clientCertificateReason(err: unknown): string | undefined {
+  const under = err instanceof Error && err.name === 'ClusterAllFailedError' ? (err as { lastNodeError?: unknown }).lastNodeError : err;
+  const code = under instanceof Error ? (under as { code?: unknown }).code : undefined;
+  const what = typeof code === 'string' && Object.hasOwn(CLIENT_CERTIFICATE_ALERTS, code) ? CLIENT_CERTIFICATE_ALERTS[code] : undefined;
+  return what === undefined ? undefined : `${CLIENT_CERTIFICATE_REFUSED}${what} (${code as string})`;
+}
+
 /** One line for "what happened", from whatever ioredis reported (never a stack). */
 export function connectionReason(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
+  const client = clientCertificateReason(err);
+  if (client !== undefined) return client;
   // Said for what it is, not as Redis gone; a Cluster no node of which answered says nothing of why.
   const refused = certificateRefusal(err);
   if (refused !== undefined) {

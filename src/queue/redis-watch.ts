@@ -10,7 +10,7 @@ import { authRefusedError, connectionReason, isCredentialRefusal, isDatabaseRefu
 import { isHeldByBlockingCommand } from './blocking-commands.js';
 import { pingWithin, type TimedPing } from './ping-within.js';
 import { certificateHint, tlsSilenceHint } from './tls-silence-hint.js';
-import { CERTIFICATE_REFUSED, NOT_REDIS, redisDoesNotAnswer, redisFix } from '../errors.js';
+import { CERTIFICATE_REFUSED, CLIENT_CERTIFICATE_REFUSED, NOT_REDIS, redisDoesNotAnswer, redisFix } from '../errors.js';
 import { inEnvironmentTerms } from '../setting-mention.js';
 
 export interface RedisWatchOptions {
@@ -77,7 +77,9 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
       ? `${redisDoesNotAnswer(url, reason)}; retrying with back-off (work starts by itself once Redis answers there). ${redisFix(reason)}`
       : reason.startsWith(CERTIFICATE_REFUSED)
         ? `${redisDoesNotAnswer(url, `${reason}${certificateHint(url)}`)}; retrying with back-off (a certificate the server changes is taken then; a CA newly trusted takes a restart, as NODE_EXTRA_CA_CERTS is read at start). ${redisFix(reason)}`
-        : `Redis at REDIS_URL=${url} does not answer; retrying with back-off (work resumes by itself when it is back). Fix: check that Redis is running and reachable${everUp ? '' : tlsSilenceHint(url)}`;
+        : reason.startsWith(CLIENT_CERTIFICATE_REFUSED)
+          ? `${redisDoesNotAnswer(url, reason)}; retrying with back-off (a change of the Redis's tls-auth-clients or CA is taken then; a client certificate of this process's, only at a restart). ${redisFix(reason)}`
+          : `Redis at REDIS_URL=${url} does not answer; retrying with back-off (work resumes by itself when it is back). Fix: check that Redis is running and reachable${everUp ? '' : tlsSilenceHint(url)}`;
     log.warn({ redisUrl: url, reason }, said);
   };
   const onClose = () => {

@@ -318,6 +318,33 @@ export async function startReplicatedPrimary(): Promise<ReplicatedPrimary> {
   }
 }
 
+/** One Redis that speaks only TLS (`rediss://`), with a CA of its own. */
+export interface TlsRedis {
+  /** `rediss://127.0.0.1:<port>`. */
+  url: string;
+  /** The CA its certificate is signed by: NODE_EXTRA_CA_CERTS for a process that reaches it. */
+  caFile: string;
+  /** A certificate signed by that CA, and its key: a client certificate it takes. */
+  certFile: string;
+  keyFile: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a {@link TlsRedis} (appendfsync always) whose `tls-auth-clients` is `authClients` (default `yes`, Redis's own). */
+export async function startTlsRedis(authClients: TlsAuthClients = 'yes'): Promise<TlsRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'smsq-tls-redis-'));
+  const nodes: RedisNode[] = [];
+  try {
+    const tls = { ...(await makeTlsCertificates(dir)), authClients };
+    const node = await startDataNode(dir, dataNode(), false, [], tls);
+    nodes.push(node);
+    return { url: `rediss://127.0.0.1:${node.port}`, ...tls.files, stop: () => stopAll(nodes, dir) };
+  } catch (err) {
+    await stopAll(nodes, dir);
+    throw err;
+  }
+}
+
 /**
  * A primary, one replica and three sentinels (quorum 2) on loopback. Resolves once the replica is
  * in sync and every sentinel knows the replica and the two other sentinels, so a failover can
