@@ -1,11 +1,12 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { connectTo } from '../queue/connection.js';
 import { parseRedisUrl } from '../queue/redis-url.js';
+import { startOnFreePort } from './free-port.js';
+import { redisServerExited, spawnLogged } from './server-log.js';
 
 /** A throw-away redis-server on a free loopback port (tests, benchmarks, the sandbox demo). */
 export interface PrivateRedis {
@@ -26,19 +27,6 @@ export function binaryOnPath(binary: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A free loopback TCP port (bound, then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 /** True when a Redis answers PING at `url` (any REDIS_URL form) within `timeoutMs`. */
@@ -73,8 +61,10 @@ export interface PrivateRedisOptions {
    * an AOF).
    */
   appendfsync?: 'always' | 'everysec' | 'off';
-  /** Port to listen on. Default: a free one. */
+  /** Port to listen on. Default: a free one, another one when it was taken before Redis bound it. */
   port?: number;
+  /** Chooses the free port (without `port`). Default `freePort()`; a test hands it a taken one. */
+  choosePort?: () => Promise<number>;
   /**
    * The server binary, from PATH. Default `redis-server`; `valkey-server` (Valkey 8, Debian's
    * bookworm-backports) is the Redis 7.2 protocol with WAITAOF, which Debian's Redis 7.0 lacks.
@@ -121,12 +111,19 @@ function stopOnExit(child: ChildProcess, dir: string): void {
 }
 
 export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
-  const port = opts.port ?? (await freePort());
+  // A port given is where the caller's clients already look (a server brought back): no other will do.
+  if (opts.port !== undefined) return startOnPort(opts.port, opts);
+  return startOnFreePort((port) => startOnPort(port, opts), opts.choosePort ? { choosePort: opts.choosePort } : {});
+}
+
+async function startOnPort(port: number, opts: PrivateRedisOptions): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'smsq-redis-'));
   const appendfsync = opts.appendfsync ?? 'always';
   const persistence = appendfsync === 'off' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', appendfsync];
   const server = opts.server ?? 'redis-server';
-  const child: ChildProcess = spawn(
+  // Why it exits while starting (a port taken, a refused setting) is in its output.
+  const logFile = join(dir, 'redis.log');
+  const child: ChildProcess = spawnLogged(
     server,
     [
       ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'],
@@ -135,7 +132,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
       ...(opts.requirepass === undefined ? [] : ['--requirepass', opts.requirepass]),
       ...(opts.protectedConfigs === true ? ['--enable-protected-configs', 'yes'] : []),
     ],
-    { stdio: 'ignore' },
+    logFile,
   );
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const url = `redis://${opts.requirepass === undefined ? '' : `:${encodeURIComponent(opts.requirepass)}@`}127.0.0.1:${port}`;
@@ -146,10 +143,15 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`could not start ${server} (${failed.message}). Fix: install it (apt-get install ${server}) or set REDIS_URL`);
     }
-    if (child.exitCode !== null) throw new Error(`${server} exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) {
+      const exited = redisServerExited(`${server} on port ${port}`, child.exitCode, logFile);
+      rmSync(dir, { recursive: true, force: true });
+      throw exited;
+    }
     if (await redisAnswers(url, 500)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
       throw new Error(`${server} did not answer on port ${port}`);
     }
   }

@@ -14,7 +14,8 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 import type { DroppableRedis } from '../../src/queue/droppable-redis.js';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { freePort } from '../../src/runtime/free-port.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { waitFor } from '../support/wait.js';
 import { startTcpFront } from '../support/tcp-front.js';
 

@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RedisUnavailableError } from '../../src/errors.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { freePort } from '../../src/runtime/free-port.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { testRedisUrl } from '../support/redis.js';
 
 const warnings: Error[] = [];

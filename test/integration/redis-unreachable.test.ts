@@ -9,7 +9,7 @@ import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../..
 import { EXIT } from '../../src/errors.js';
 import { spawnSmsq } from '../support/cli-process.js';
 import { waitFor } from '../support/wait.js';
-import { freePort } from '../../src/runtime/private-redis.js';
+import { freePort } from '../../src/runtime/free-port.js';
 import { collector } from '../support/text-collector.js';
 
 

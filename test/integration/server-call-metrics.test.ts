@@ -12,7 +12,7 @@ import { waitFor } from '../support/wait.js';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/logger.js';
 import { testRedisUrl } from '../support/redis.js';
-import { freePort } from '../../src/runtime/private-redis.js';
+import { freePort } from '../../src/runtime/free-port.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
 
 let h: Harness | undefined;

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { freePort } from '../../../src/runtime/private-redis.js';
+import { freePort } from '../../../src/runtime/free-port.js';
 import { cleanEnv } from '../cli-process.js';
 import { builtFile } from '../test-build.js';
 import { packageEntrySources } from './package-entries.js';
