@@ -1,10 +1,13 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, redisAnswers } from '../../src/runtime/private-redis.js';
+import { startOnFreePort } from '../../src/runtime/free-port.js';
+import { redisAnswers } from '../../src/runtime/private-redis.js';
+import { redisServerExited, spawnLogged } from '../../src/runtime/server-log.js';
+import { steadyPort } from './steady-port.js';
 
 /**
  * A real redis-server with an append-only file that a test can crash the way a host crash does:
@@ -82,10 +85,9 @@ function savingChildren(pid: number): number[] {
 
 export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<CrashableRedis> {
   const shim = fsyncTracker();
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'smsq-crash-redis-'));
   mkdirSync(dir, { recursive: true });
-  const url = `redis://127.0.0.1:${port}`;
+  const logFile = join(dir, 'redis.log');
   const aofDir = join(dir, 'appendonlydir');
   const holdFile = join(dir, 'fsync-hold');
   let child: ChildProcess | undefined;
@@ -98,22 +100,24 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
   };
   const incrFiles = () => (existsSync(aofDir) ? readdirSync(aofDir).filter((f) => f.endsWith('.incr.aof')).map((f) => join(aofDir, f)) : []);
 
-  async function start(): Promise<void> {
-    const proc = spawn(
+  async function startOn(port: number): Promise<void> {
+    const url = `redis://127.0.0.1:${port}`;
+    const proc = spawnLogged(
       opts.server ?? 'redis-server',
       [
         '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
         '--appendonly', 'yes', '--appendfsync', opts.appendfsync,
         // One incr file for the whole test: a rewrite would start another.
         '--auto-aof-rewrite-percentage', '0', '--aof-load-truncated', 'yes',
-        '--maxmemory-policy', 'noeviction', '--logfile', join(dir, 'redis.log'),
+        '--maxmemory-policy', 'noeviction',
       ],
-      { stdio: 'ignore', env: { ...process.env, LD_PRELOAD: shim, SMSQ_FSYNC_DELAY_US: String(Math.round((opts.fsyncDelayMs ?? 0) * 1000)), SMSQ_FSYNC_HOLD_FILE: holdFile } },
+      logFile,
+      { env: { ...process.env, LD_PRELOAD: shim, SMSQ_FSYNC_DELAY_US: String(Math.round((opts.fsyncDelayMs ?? 0) * 1000)), SMSQ_FSYNC_HOLD_FILE: holdFile } },
     );
     child = proc;
     const deadline = Date.now() + 15_000;
     while (!(await redisAnswers(url, 500))) {
-      if (proc.exitCode !== null) throw new Error(`${opts.server ?? 'redis-server'} exited with code ${proc.exitCode}`);
+      if (proc.exitCode !== null) throw redisServerExited(`${opts.server ?? 'redis-server'} on port ${port}`, proc.exitCode, logFile);
       if (Date.now() > deadline) throw new Error(`${opts.server ?? 'redis-server'} did not answer on port ${port}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -138,7 +142,10 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
     await exited;
   }
 
-  await start();
+  // A steady port, as it is started again there after each crash.
+  const port = await startOnFreePort(async (p) => (await startOn(p), p), { choosePort: steadyPort });
+  const url = `redis://127.0.0.1:${port}`;
+  const start = () => startOn(port);
   return {
     url,
     port,

@@ -1,10 +1,11 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
-import { freePort } from '../../src/runtime/private-redis.js';
+import { startOnFreePort } from '../../src/runtime/free-port.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import type { SmsClient } from '../../src/sms/types.js';
-import { connectUpstream } from './tcp-front.js';
+import { steadyPort } from './steady-port.js';
+import { listenOn, pipingServer } from './tcp-front.js';
 
 /** A client of the sandbox emulator's account at `127.0.0.1:port`, over http. */
 function clientAt(port: number): SmsClient {
@@ -13,10 +14,11 @@ function clientAt(port: number): SmsClient {
 
 /**
  * An SMS endpoint that refuses connections until `comeUp()`: a port nothing listens on, a client
- * that calls it, and an emulator started on that port when asked (closed by the caller).
+ * that calls it, and an emulator started on that port when asked (closed by the caller). The port
+ * is a steady one: no other server is handed it while it waits.
  */
 export async function lateEndpoint(): Promise<{ port: number; client: SmsClient; comeUp(): Promise<Emulator> }> {
-  const port = await freePort();
+  const port = await steadyPort();
   const client = clientAt(port);
   return {
     port,
@@ -46,15 +48,11 @@ export interface RefusableFront {
 }
 
 export async function refusableFront(emulatorPort: number): Promise<RefusableFront> {
-  const port = await freePort();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
-  const answer = async () => {
-    const listening = createServer((client) => {
-      const upstream = connectUpstream(client, emulatorPort, sockets);
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => listening.listen(port, '127.0.0.1', resolve));
+  const answerOn = async (port: number) => {
+    const listening = pipingServer(emulatorPort, sockets);
+    await listenOn(listening, port);
     server = listening;
   };
   /** Stops listening: new connections are refused at once; `closed` settles once those open have ended too. */
@@ -66,7 +64,9 @@ export async function refusableFront(emulatorPort: number): Promise<RefusableFro
   const dropOpen = () => {
     for (const s of sockets) s.destroy();
   };
-  await answer();
+  // A steady port: it answers again there after refusing.
+  const port = await startOnFreePort(async (p) => (await answerOn(p), p), { choosePort: steadyPort });
+  const answer = () => answerOn(port);
   return {
     port,
     client: clientAt(port),

@@ -5,8 +5,10 @@
  * Every process is SIGKILLed and every directory removed by `stop()` (and the processes also when
  * the test process exits), and every wait is bounded.
  */
-import { binaryOnPath, freePort } from '../../src/runtime/private-redis.js';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { freePort, startOnFreePort } from '../../src/runtime/free-port.js';
+import { binaryOnPath } from '../../src/runtime/private-redis.js';
+import { logTail, redisServerExited, spawnLogged } from '../../src/runtime/server-log.js';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,28 +192,45 @@ function tlsOnly(port: number, tls: DeploymentTls): string[] {
   return ['port 0', `tls-port ${port}`, `tls-cert-file ${files.certFile}`, `tls-key-file ${files.keyFile}`, `tls-ca-cert-file ${files.caFile}`, 'tls-replication yes', `tls-auth-clients ${tls.authClients}`];
 }
 
-/** Starts `redis-server` with a config file in `dir` and waits until it answers PING (in TLS only with `tls`). */
+/**
+ * Starts `redis-server` with a config file in `dir` and waits until it answers PING (in TLS only
+ * with `tls`). Throws PortTakenError when the node could not bind `port` (or its Cluster bus
+ * port): called through startOnFreePort, it is started again on fresh ports.
+ */
 async function startNode(baseDir: string, port: number, config: string[], command: readonly string[] = ['redis-server'], tls?: DeploymentTls): Promise<RedisNode> {
   const [binary = 'redis-server', ...extraArgs] = command;
   // A directory per node: AOF, RDB and nodes.conf files would otherwise collide.
   const dir = join(baseDir, String(port));
   mkdirSync(dir);
   const confFile = join(dir, 'redis.conf');
+  // Why a node exits while starting (a port taken, a refused line) is in its output.
+  const logFile = join(dir, 'redis.log');
   writeFileSync(confFile, [...(tls ? tlsOnly(port, tls) : [`port ${port}`]), 'bind 127.0.0.1', `dir ${dir}`, ...config, ''].join('\n'));
   let child: ChildProcess;
 
   async function spawnNode(): Promise<void> {
-    const proc = spawn(binary, [confFile, ...extraArgs], { stdio: 'ignore' });
+    const proc = spawnLogged(binary, [confFile, ...extraArgs], logFile);
     child = proc;
     live.add(proc);
     proc.once('exit', () => live.delete(proc));
     const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
-    await until(`redis-server on port ${port}`, 10_000, async () => {
+    // Not `until`: a node that exited will not answer later, and waiting out the deadline hid why.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
       const failed = await Promise.race([spawnError, Promise.resolve(undefined)]);
       if (failed) throw new Error(`could not start ${binary} (${failed.message}). Fix: apt-get install redis-server redis-tools redis-sentinel`);
-      if (proc.exitCode !== null) throw new Error(`${binary} on port ${port} exited with code ${proc.exitCode}`);
-      return (await withAdmin(port, (c) => c.ping(), tls)) === 'PONG' ? true : undefined;
-    });
+      if (proc.exitCode !== null) {
+        const exited = redisServerExited(`${binary} on port ${port}`, proc.exitCode, logFile);
+        rmSync(dir, { recursive: true, force: true });
+        throw exited;
+      }
+      if (await withAdmin(port, (c) => c.ping(), tls).then((reply) => reply === 'PONG', () => false)) return;
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error(`${binary} on port ${port} did not answer PING within 10000 ms; the last lines of ${logFile}:\n${logTail(logFile)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   await spawnNode();
@@ -265,14 +284,20 @@ export interface SentinelOptions {
   tlsAuthClients?: TlsAuthClients;
 }
 
-/** A data node, behind a stallable proxy when `proxied`. */
+/** A data node on a free port, behind a stallable proxy when `proxied`. */
 async function startDataNode(baseDir: string, config: string[], proxied: boolean, proxies: StallableProxy[], tls?: DeploymentTls): Promise<RedisNode> {
-  const serverPort = await freePort();
-  if (!proxied) return startNode(baseDir, serverPort, config, undefined, tls);
-  const link = await startStallableProxy({ port: serverPort });
-  proxies.push(link);
-  const node = await startNode(baseDir, serverPort, [...config, `replica-announce-port ${link.port}`]);
-  return { ...node, port: link.port, link };
+  return startOnFreePort(async (serverPort) => {
+    if (!proxied) return startNode(baseDir, serverPort, config, undefined, tls);
+    const link = await startStallableProxy({ port: serverPort });
+    try {
+      const node = await startNode(baseDir, serverPort, [...config, `replica-announce-port ${link.port}`]);
+      proxies.push(link);
+      return { ...node, port: link.port, link };
+    } catch (err) {
+      await link.close();
+      throw err;
+    }
+  });
 }
 
 /** A replica of the primary at `primaryPort`, resolved once it is in sync. */
@@ -372,17 +397,19 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
     const replica = await startReplica(primary.port);
     const sentinels: RedisNode[] = [];
     for (let i = 0; i < 3; i++) {
-      const sentinel = await startNode(
-        dir,
-        await freePort(),
-        [
+      const sentinel = await startOnFreePort((port) =>
+        startNode(
+          dir,
+          port,
+          [
           `sentinel monitor ${masterName} 127.0.0.1 ${primary.port} 2`,
           `sentinel down-after-milliseconds ${masterName} ${opts.downAfterMs ?? 1000}`,
           `sentinel failover-timeout ${masterName} ${opts.failoverTimeoutMs ?? 3000}`,
-          `sentinel parallel-syncs ${masterName} 1`,
-        ],
-        SENTINEL_COMMAND,
-        tls,
+            `sentinel parallel-syncs ${masterName} 1`,
+          ],
+          SENTINEL_COMMAND,
+          tls,
+        ),
       );
       sentinels.push(sentinel);
       nodes.push(sentinel);
@@ -490,24 +517,16 @@ export async function startClusterDeployment(opts: ClusterDeploymentOptions = {}
   const replicas: RedisNode[] = [];
   const tls = opts.tls ? { ...(await makeTlsCertificates(dir)), authClients: opts.tlsAuthClients ?? 'optional' } : undefined;
   const clusterAdmin = <T>(port: number, use: (client: Redis) => Promise<T>) => withAdmin(port, use, tls);
-  const startClusterNode = async (): Promise<RedisNode> => {
-    // Two ports released before the node binds them: either may be taken meanwhile (any process's
-    // outgoing connection draws from the same ephemeral range), and the node exits at once (code 1;
-    // twice in whole runs of this session, a Cluster test failing at its addReplica). Tried again
-    // on fresh ports then.
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+  // Two ports released before the node binds them, either of which may be taken meanwhile: both
+  // fresh on each try (startOnFreePort).
+  const startClusterNode = (): Promise<RedisNode> =>
+    startOnFreePort(async (port) => {
       // cluster-port names the bus port, which would otherwise be port + 10000 (maybe taken or > 65535).
       const busPort = await freePort();
       // Replicas stay with the master given (addReplica): Redis would move a second one to a master without replicas.
       const clusterConfig = ['cluster-enabled yes', 'cluster-config-file nodes.conf', `cluster-port ${busPort}`, `cluster-node-timeout ${opts.nodeTimeoutMs ?? 2000}`, 'cluster-allow-replica-migration no'];
-      try {
-        return await startNode(dir, port, [...dataNode(), ...clusterConfig, ...(tls ? ['tls-cluster yes'] : [])], undefined, tls);
-      } catch (err) {
-        if (attempt >= 3 || !/exited with code/.test(String(err))) throw err;
-      }
-    }
-  };
+      return startNode(dir, port, [...dataNode(), ...clusterConfig, ...(tls ? ['tls-cluster yes'] : [])], undefined, tls);
+    });
   try {
     for (let i = 0; i < 3; i++) masters.push(await startClusterNode());
     const cliTls = tls ? ['--tls', '--cacert', tls.files.caFile, '--cert', tls.files.certFile, '--key', tls.files.keyFile] : [];

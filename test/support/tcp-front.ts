@@ -1,5 +1,6 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { freePort } from '../../src/runtime/private-redis.js';
+import { PortTakenError, startOnFreePort } from '../../src/runtime/free-port.js';
+import { steadyPort } from './steady-port.js';
 
 /**
  * A TCP front for Redis on `port`: it takes every connection and pipes it through (as Docker's port
@@ -14,23 +15,30 @@ export interface TcpFront {
 
 export async function startTcpFront(port: number): Promise<TcpFront> {
   const sockets = new Set<Socket>();
-  const listenPort = await freePort();
   let server: Server | undefined;
-  const open = async () => {
-    server = createServer((client) => {
-      const upstream = connectUpstream(client, port, sockets);
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server!.listen(listenPort, '127.0.0.1', resolve));
+  const openOn = async (listenPort: number) => {
+    const listening = pipingServer(port, sockets);
+    await listenOn(listening, listenPort);
+    server = listening;
   };
+  // A steady port: opened again after a close, it is still free.
+  const listenPort = await startOnFreePort(async (p) => (await openOn(p), p), { choosePort: steadyPort });
+  const open = () => openOn(listenPort);
   const close = async () => {
     for (const s of sockets) s.destroy();
     const closing = server;
     server = undefined;
     if (closing) await new Promise((resolve) => closing.close(resolve));
   };
-  await open();
   return { port: listenPort, close, open };
+}
+
+/** A server (not yet listening) that pipes each connection to 127.0.0.1:`port` (connectUpstream). */
+export function pipingServer(port: number, sockets: Set<Socket>): Server {
+  return createServer((client) => {
+    const upstream = connectUpstream(client, port, sockets);
+    client.pipe(upstream).pipe(client);
+  });
 }
 
 /**
@@ -49,6 +57,14 @@ export function connectUpstream(client: Socket, port: number, sockets: Set<Socke
     });
   }
   return upstream;
+}
+
+/** Listens on loopback `port`; rejects with PortTakenError when something else holds it. */
+export async function listenOn(server: Server, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortTakenError(`port ${port} is taken (${err.message})`) : err));
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
 }
 
 /** Listens on a free loopback port; resolves with it (`what` names the server in the error). */
