@@ -108,9 +108,12 @@ describe('disconnect() on a connection waiting for a Redis that is down', () => 
   it('a Cluster connection: what waits in its queue fails with "Connection is closed."; status end (it stayed disconnecting, the command pending)', async () => {
     // A one-node Cluster holding every slot (enough for the client's reconnect loop), SIGKILLed.
     const port = await freePort();
+    // Its bus port named: port + 10000, Redis's default, is over 65535 for a free port above 55535
+    // (Linux hands out ports up to 60999), and the node then exits at once.
+    const busPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'smsq-cluster-drop-'));
     closers.push(() => rmSync(dir, { recursive: true, force: true }));
-    const node = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1'], { stdio: 'ignore' });
+    const node = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-port', String(busPort), '--cluster-announce-ip', '127.0.0.1'], { stdio: 'ignore' });
     closers.push(() => void node.kill('SIGKILL'));
     const admin = new Redis(port, { maxRetriesPerRequest: null });
     admin.on('error', () => {});
