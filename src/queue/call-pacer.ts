@@ -132,7 +132,7 @@ export interface CallPacer {
  * The longest lead (ms): a Redis whose replies take longer than this plus the allowed lateness
  * makes a caller miss its slots and reserve again, as every caller did before the lead.
  */
-const MAX_LEAD_MS = 250;
+export const MAX_LEAD_MS = 250;
 
 /** How long after its placed slot a call goes (ms): the placement's error on a busy machine, within the pacing's margin. */
 const FIRE_GUARD_MS = 2;
