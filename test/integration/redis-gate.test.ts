@@ -11,9 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RedisUnavailableError } from '../../src/errors.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
-import { freePort } from '../../src/runtime/free-port.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { testRedisUrl } from '../support/redis.js';
+import { steadyPort } from '../support/steady-port.js';
 
 const warnings: Error[] = [];
 const onWarning = (w: Error) => void warnings.push(w);
@@ -152,7 +152,7 @@ describe("what the gate says of a connection that is down, against a private Red
   }, 30_000);
 
   it('never reached: says the refusal, not a loss, to a gate made after the first attempts (it said "the connection was lost; reconnecting")', async () => {
-    const conn = createRedisConnection(`redis://127.0.0.1:${await freePort()}`, { role: 'client', connectTimeoutMs: 1000 }) as Redis;
+    const conn = createRedisConnection(`redis://127.0.0.1:${await steadyPort()}`, { role: 'client', connectTimeoutMs: 1000 }) as Redis;
     redis = conn;
     await nextRefusal(conn);
     expect(await reasonOf(createRedisGate({ redis: conn, timeoutMs: 1000 }).ready())).toMatch(/^connect ECONNREFUSED 127\.0\.0\.1:\d+$/);

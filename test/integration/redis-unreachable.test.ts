@@ -9,7 +9,7 @@ import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../..
 import { EXIT } from '../../src/errors.js';
 import { spawnSmsq } from '../support/cli-process.js';
 import { waitFor } from '../support/wait.js';
-import { freePort } from '../../src/runtime/free-port.js';
+import { steadyPort } from '../support/steady-port.js';
 import { collector } from '../support/text-collector.js';
 
 
@@ -24,7 +24,7 @@ let redisUrl: string;
 beforeAll(async () => {
   emulator = createEmulator({ delivery: { delayMs: 0 } });
   const { endpoint } = await emulator.listen();
-  redisUrl = `redis://:hunter2-secret@127.0.0.1:${await freePort()}`;
+  redisUrl = `redis://:hunter2-secret@127.0.0.1:${await steadyPort()}`;
   env = { REDIS_URL: redisUrl, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'warn', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '1500' };
 });
 

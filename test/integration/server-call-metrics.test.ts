@@ -12,7 +12,7 @@ import { waitFor } from '../support/wait.js';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/logger.js';
 import { testRedisUrl } from '../support/redis.js';
-import { freePort } from '../../src/runtime/free-port.js';
+import { steadyPort } from '../support/steady-port.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
 
 let h: Harness | undefined;
@@ -120,7 +120,7 @@ describe('call metrics', () => {
   it('never connected (nothing listens on REDIS_URL): says once that what it recorded is lost, and nothing when it recorded nothing', async () => {
     // The timer's flushes wait in ioredis's offline queue, one running and one behind it; the
     // disconnect fails both, and each said the metrics were lost, though there were none.
-    const port = await freePort();
+    const port = await steadyPort();
     for (const recorded of [true, false]) {
       const lines: Record<string, unknown>[] = [];
       const logger = createLogger({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });

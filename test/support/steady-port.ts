@@ -27,10 +27,11 @@ function bindable(port: number): Promise<boolean> {
 }
 
 /**
- * A free loopback port below the range the kernel hands out, for a server that must be found at
- * the same port while it is down (brought back after a crash, an endpoint that comes up late, a
- * front opened again): no `listen(0)` or outgoing connection is handed it meanwhile, as a port of
- * `freePort()` may be.
+ * A free loopback port below the range the kernel hands out, for a port that must stay free while
+ * a test counts on it: one nothing listens on (a connection refused), one a program started later
+ * listens on (a documented example's server), one a server is found at again while it is down
+ * (brought back after a crash, an endpoint that comes up late, a front opened again). No
+ * `listen(0)` or outgoing connection is handed it meanwhile, as a port of `freePort()` may be.
  */
 export async function steadyPort(): Promise<number> {
   const top = Math.min(HIGHEST, ephemeralLow());

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { freePort } from '../../../src/runtime/free-port.js';
+import { steadyPort } from '../steady-port.js';
 import { cleanEnv } from '../cli-process.js';
 import { builtFile } from '../test-build.js';
 import { packageEntrySources } from './package-entries.js';
@@ -38,7 +38,7 @@ export async function createExampleEnvironment(root: string, scratch: string, re
   writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(builtFile('cli/main.ts'))} "$@"\n`);
   chmodSync(shim, 0o755);
   const ports = new Map<number, number>();
-  for (const port of DOC_PORTS) ports.set(port, await freePort());
+  for (const port of DOC_PORTS) ports.set(port, await steadyPort());
   const env: NodeJS.ProcessEnv = {
     ...cleanEnv(),
     PATH: `${bin}:${process.env.PATH ?? ''}`,
