@@ -24,6 +24,7 @@ import { createPauseNotice, MAX_NOTICED_PAUSE_MS, type PauseNotice } from '../..
 import { harnessPerTest } from '../support/pipeline.js';
 import { testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
+import { startMonitorFeed } from '../support/monitor-feed.js';
 import { waitFor } from '../support/wait.js';
 
 const closers: (() => Promise<unknown> | unknown)[] = [];
@@ -274,15 +275,14 @@ describe("a throttled send's notice", () => {
     // The notice is a hint (pause-notice.ts): nothing waits on the record for it, and the record
     // still follows the call. The order is read from Redis itself (MONITOR: commands as run).
     const h = await harness.create({ label: 'notice-first', emulator: { delivery: { delayMs: 0 } } });
-    const monitor = await namedConnection().redis.monitor();
-    harness.defer(async () => void monitor.disconnect());
-    const run: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => run.push(args));
+    const monitor = await startMonitorFeed(testRedisUrl());
+    harness.defer(async () => monitor.close());
     h.emulator.setFaults([{ kind: 'throttle', actions: ['SendSms'], times: 1 }]);
     await h.startWorker();
     await h.producer.send({ signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '424242' }, kind: 'verification', phones: ['13800000310'] });
     await waitFor(() => h.emulator.accepted().length === 1, 'the code accepted after its pause', 15_000);
     const channel = createKeys(h.prefix).pauseNotices();
+    const run = monitor.commands.map((c) => c.args);
     const published = run.findIndex((a) => a[0]?.toLowerCase() === 'publish' && a[1] === channel);
     // This chunk's transition (EVAL on a connection's first use of the script, EVALSHA after); the
     // suite's other files share this Redis, so only keys of this prefix count.

@@ -72,6 +72,7 @@ const NEVER_THROWN_TO_CALLERS: Readonly<Record<string, string>> = {
   ForbiddenCallbackAddressError: "a worker's callback job, failed in the queue",
   HttpError: "the server's answer to an HTTP client",
   ResponseContractError: "the server's check of its own answers (checkResponses), in tests",
+  PortTakenError: "a private redis-server's port taken before it bound it (src/runtime/free-port.ts): `smsq sandbox`'s and the tests' Redis, started again on another port; no call of the package starts one",
 };
 
 /**
