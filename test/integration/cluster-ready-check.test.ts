@@ -12,6 +12,7 @@ import { finishedWithin } from '../../src/finished-within.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
 import { startClusterDeployment, type ClusterDeployment, type RedisNode } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
+import { slotsName } from '../support/node-admin.js';
 
 type ReadyCheck = (callback: (err?: Error | null, fail?: boolean | string) => void) => void;
 
@@ -33,20 +34,7 @@ describe('the Cluster connection ready check', () => {
     replica = await deployment.addReplica(deployment.masters[0]!);
     // Every master names the replica (gossip): a connection learns the nodes from one of them.
     for (const master of deployment.masters) {
-      await waitFor(
-        async () => {
-          const admin = master.admin();
-          try {
-            await admin.connect();
-            return JSON.stringify(await admin.call('CLUSTER', 'SLOTS')).includes(String(replica.port));
-          } finally {
-            admin.disconnect();
-          }
-        },
-        `port ${master.port} to name the replica in CLUSTER SLOTS`,
-        20_000,
-        100,
-      );
+      await waitFor(() => slotsName(master, replica.port), `port ${master.port} to name the replica in CLUSTER SLOTS`, 20_000, 100);
     }
   }, 90_000);
   afterAll(async () => {

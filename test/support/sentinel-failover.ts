@@ -1,20 +1,11 @@
 /** Steps of a manual Sentinel failover under a producer's load, for the tests that run one. */
-import type { Redis } from 'ioredis';
 import type { Producer } from '../../producers/producer.js';
 import { sendNotification } from './producer-session.js';
 import { startReplicatedPrimary, startSentinelDeployment, type RedisNode, type ReplicatedPrimary, type SentinelDeployment } from './redis-topology.js';
 import { waitFor } from './wait.js';
+import { onNode } from './node-admin.js';
 
-/** `use` on an admin connection to `node` (a data node or a sentinel), closed after. */
-export async function onNode<T>(node: RedisNode, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = node.admin();
-  try {
-    await client.connect();
-    return await use(client);
-  } finally {
-    client.disconnect();
-  }
-}
+export { onNode };
 
 /** The role a data node answers (`master`, `slave`), or why it did not answer. */
 export async function roleOf(node: RedisNode): Promise<string> {
