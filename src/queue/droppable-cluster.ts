@@ -14,7 +14,9 @@ import { releaseArgumentsWhenAnswered } from './released-arguments.js';
  * `reconnecting`); its disconnect() then cancels the timer and empties a pool that holds no node,
  * so nothing ever ends it: the status stays `disconnecting`, and the commands in its offline queue
  * (a `worker` connection keeps them for when the Cluster is back) wait for ever, and so does a
- * graceful close that waits for them (test/integration/connection-drop.test.ts).
+ * graceful close that waits for them (test/integration/connection-drop.test.ts). The same while it
+ * waits with status `close`: each node of the pool it emptied drains it again as its link ends,
+ * and ioredis sets `close` at each (test/integration/cluster-connect-settles.test.ts).
  */
 export class DroppableCluster extends Cluster {
   /** The last node certificate refused while reading the Cluster's slots, since they were last read. */
@@ -60,8 +62,39 @@ export class DroppableCluster extends Cluster {
     };
   }
 
+  /**
+   * ioredis's connect(), except that its promise settles however the attempt goes: resolved once
+   * the Cluster is ready, rejected ("Connection is closed.") once it has ended.
+   *
+   * In ioredis 5.11 a connect whose ready check fails (CLUSTER INFO answering
+   * `cluster_state:fail`, as between a master's death and its replica's promotion) reconnects by
+   * itself and drops the promise it returned, which then never settles, however the Cluster goes
+   * on (redis/ioredis#709). BullMQ awaits that promise when it resets a blocking connection whose
+   * BZPOPMIN went unanswered: the worker's fetch loop for that queue waited for ever, its jobs
+   * were no longer taken, and Worker.close() waited for the loop, so a worker with nothing in
+   * flight outlived its grace after a failover
+   * (test/integration/cluster-failover-close.test.ts).
+   */
+  override connect(): Promise<void> {
+    // Refused by ioredis at once, its promise rejected: nothing of this attempt to wait for.
+    if (this.status === 'connecting' || this.status === 'connect' || this.status === 'ready') return super.connect();
+    const attempt = super.connect();
+    return new Promise<void>((resolve, reject) => {
+      const settle = (outcome: () => void) => {
+        this.off('ready', onReady);
+        this.off('end', onEnd);
+        outcome();
+      };
+      const onReady = () => settle(resolve);
+      const onEnd = () => settle(() => reject(new Error(CONNECTION_CLOSED)));
+      this.once('ready', onReady);
+      this.once('end', onEnd);
+      attempt.then(onReady, (err: unknown) => settle(() => reject(err)));
+    });
+  }
+
   override disconnect(reconnect = false): void {
-    const waitingToReconnect = !reconnect && this.status === 'reconnecting';
+    const waitingToReconnect = !reconnect && (this as unknown as ReconnectInternals).reconnectTimeout != null;
     super.disconnect(reconnect);
     // Once ioredis ends such a Cluster itself, this finds it ended and does nothing.
     if (waitingToReconnect && this.status === 'disconnecting') endStranded(this);
@@ -204,6 +237,11 @@ function keepEnded(cluster: Cluster): void {
     if (cluster.status === 'end') return;
     for (const listener of own) listener();
   });
+}
+
+/** ioredis 5's timer of a Cluster's next connect after a close (private in its types): set while it waits to reconnect. */
+interface ReconnectInternals {
+  reconnectTimeout: NodeJS.Timeout | null | undefined;
 }
 
 /** The parts of ioredis 5's `Cluster` that its own end uses (private in its types). */

@@ -1,0 +1,55 @@
+import type { Redis } from 'ioredis';
+import type { RedisNode } from './redis-topology.js';
+
+/**
+ * The commands redis-server nodes receive, as MONITOR shows them, each known by the name its
+ * connection set: ioredis sends CLIENT SETNAME first on a connection given `connectionName`, as
+ * BullMQ gives its blocking connections (`<prefix>:<queue name in base64>`) and a Cluster client
+ * hands on to its connection to each node. A test waits for a command that only a client's
+ * (re)connect sends, such as the ready check's CLUSTER INFO, from the connection of its choosing.
+ */
+export interface NodeCommands {
+  /**
+   * Resolves once a connection named `name` sends `command` (its words, any case; e.g. `CLUSTER
+   * INFO`) to one of the nodes, after this call.
+   */
+  next(name: string, command: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function watchNodeCommands(nodes: RedisNode[]): Promise<NodeCommands> {
+  const admins: Redis[] = [];
+  const monitors: Redis[] = [];
+  const waiting = new Set<{ name: string; command: string; seen: () => void }>();
+  for (const node of nodes) {
+    const admin = node.admin();
+    admins.push(admin);
+    await admin.connect();
+    const monitor = await admin.monitor();
+    monitors.push(monitor);
+    // Per node: a client's address names its connection to that node only. The connections
+    // already open set their names before: CLIENT LIST has them.
+    const names = new Map<string, string>();
+    for (const line of String(await admin.client('LIST')).split('\n')) {
+      const [addr, name] = [/\baddr=(\S+)/.exec(line)?.[1], /\bname=(\S*)/.exec(line)?.[1]];
+      if (addr && name) names.set(addr, name);
+    }
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      const words = args.map((a) => a.toLowerCase());
+      if (words[0] === 'client' && words[1] === 'setname') names.set(source, args[2] ?? '');
+      const said = words.join(' ');
+      for (const w of waiting) {
+        if (names.get(source) === w.name && said.startsWith(w.command)) {
+          waiting.delete(w);
+          w.seen();
+        }
+      }
+    });
+  }
+  return {
+    next: (name, command) => new Promise<void>((seen) => waiting.add({ name, command: command.toLowerCase(), seen })),
+    async close() {
+      for (const client of [...monitors, ...admins]) client.disconnect();
+    },
+  };
+}
