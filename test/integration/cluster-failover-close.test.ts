@@ -24,24 +24,54 @@ const PREFIX = '{cluster-failover-close}';
 /** The grace the worker is given; a close that waits it out fails the test. */
 const GRACE_MS = 25_000;
 
-/** `smsq args` on `cluster`, sending through the emulator at `endpoint`, each process kept in `children`. */
-function smsqOn(cluster: ClusterDeployment, endpoint: string, children: CliProcess[]) {
-  return (args: string[], extra: NodeJS.ProcessEnv = {}): CliProcess => {
-    const p = spawnSmsq(args, {
-      REDIS_URL: cluster.url,
-      SMSQ_PREFIX: PREFIX,
-      SMS_MODE: 'sandbox',
-      SMS_ENDPOINT: endpoint,
-      LOG_LEVEL: 'warn',
-      SMSQ_QUIET_HOURS: 'off',
-      // A promoted replica may lack acknowledged writes, and after the kill it has no replica for WAIT.
-      SMSQ_DURABILITY: 'none',
-      SMSQ_SHUTDOWN_GRACE_MS: String(GRACE_MS),
-      ...extra,
-    });
-    children.push(p);
-    return p;
-  };
+/** A fresh Cluster whose master serving smsq's keys has a replica, and `smsq` run on it. */
+interface Deployment {
+  cluster: ClusterDeployment;
+  serving: RedisNode;
+  replica: RedisNode;
+  /** `smsq args` on the Cluster, sending through an emulator of its own. */
+  smsq(args: string[], extra?: NodeJS.ProcessEnv): CliProcess;
+}
+
+/** `use` on a fresh {@link Deployment}; every process it started is killed after, and the Cluster stopped. */
+async function onDeployment(use: (d: Deployment) => Promise<void>): Promise<void> {
+  const emulator = createEmulator({ delivery: { delayMs: 0 } });
+  const { endpoint } = await emulator.listen();
+  const cluster = await startClusterDeployment();
+  const children: CliProcess[] = [];
+  try {
+    const servingPort = await cluster.portServing(PREFIX);
+    const serving = cluster.masters.find((m) => m.port === servingPort)!;
+    const replica = await cluster.addReplica(serving);
+    const smsq = (args: string[], extra: NodeJS.ProcessEnv = {}): CliProcess => {
+      const p = spawnSmsq(args, {
+        REDIS_URL: cluster.url,
+        SMSQ_PREFIX: PREFIX,
+        SMS_MODE: 'sandbox',
+        SMS_ENDPOINT: endpoint,
+        LOG_LEVEL: 'warn',
+        SMSQ_QUIET_HOURS: 'off',
+        // A promoted replica may lack acknowledged writes, and after the kill it has no replica for WAIT.
+        SMSQ_DURABILITY: 'none',
+        SMSQ_SHUTDOWN_GRACE_MS: String(GRACE_MS),
+        ...extra,
+      });
+      children.push(p);
+      return p;
+    };
+    await use({ cluster, serving, replica, smsq });
+  } finally {
+    for (const c of children) c.child.kill('SIGKILL');
+    await cluster.stop();
+    await emulator.close();
+  }
+}
+
+/** `smsq worker`, once it says it runs. */
+async function runningWorker(smsq: Deployment['smsq']): Promise<CliProcess> {
+  const worker = smsq(['worker', '--concurrency', '2'], { LOG_LEVEL: 'info' });
+  await untilExited(worker, waitFor(() => /smsq worker running/.test(worker.stderr), 'the worker to run', SPAWNED_MS));
+  return worker;
 }
 
 /** `smsq send` of one notification to `phone`, waiting for it to be sent. */
@@ -52,17 +82,8 @@ describe('smsq worker stopped after the master of its slot was SIGKILLed', () =>
   // spent waiting on them (the Cluster forming, the replica syncing, the promotion).
   for (const when of ['at once', 'once the replica is promoted'] as const) {
     it.concurrent(`SIGTERM ${when}: the worker stops well within its grace, exit 0`, async ({ expect }) => {
-      const emulator = createEmulator({ delivery: { delayMs: 0 } });
-      const { endpoint } = await emulator.listen();
-      const cluster = await startClusterDeployment();
-      const children: CliProcess[] = [];
-      try {
-        const smsq = smsqOn(cluster, endpoint, children);
-        const servingPort = await cluster.portServing(PREFIX);
-        const serving = cluster.masters.find((m) => m.port === servingPort)!;
-        const replica = await cluster.addReplica(serving);
-        const worker = smsq(['worker', '--concurrency', '2'], { LOG_LEVEL: 'info' });
-        await untilExited(worker, waitFor(() => /smsq worker running/.test(worker.stderr), 'the worker to run', SPAWNED_MS));
+      await onDeployment(async ({ cluster, serving, replica, smsq }) => {
+        const worker = await runningWorker(smsq);
         const sent = smsq(sendWaiting('13800138015'));
         expect(await sent.exited, sent.stderr).toBe(EXIT.ok);
         await serving.kill();
@@ -75,32 +96,19 @@ describe('smsq worker stopped after the master of its slot was SIGKILLed', () =>
         expect(worker.stderr).not.toContain('grace period over');
         expect(code, worker.stderr).toBe(EXIT.ok);
         expect(Date.now() - stopAt, 'ms from SIGTERM to exit').toBeLessThan(GRACE_MS / 2);
-      } finally {
-        for (const c of children) c.child.kill('SIGKILL');
-        await cluster.stop();
-        await emulator.close();
-      }
+      });
     }, 2 * SPAWNED_MS + GRACE_MS);
   }
 });
 
 describe('smsq worker whose blocking connection reconnected while the Cluster was down', () => {
   it('its ready check answered cluster_state:fail, then the master was killed and its replica promoted: the worker sends again, and SIGTERM stops it well within its grace, exit 0', async ({ expect }) => {
-    const emulator = createEmulator({ delivery: { delayMs: 0 } });
-    const { endpoint } = await emulator.listen();
-    const cluster = await startClusterDeployment();
-    const children: CliProcess[] = [];
-    try {
-      const smsq = smsqOn(cluster, endpoint, children);
-      const servingPort = await cluster.portServing(PREFIX);
-      const serving = cluster.masters.find((m) => m.port === servingPort)!;
-      const replica = await cluster.addReplica(serving);
+    await onDeployment(async ({ cluster, serving, replica, smsq }) => {
       // Promoted when this test says (CLUSTER FAILOVER TAKEOVER): until then the Cluster stays down.
       await onNode(replica, (c) => c.config('SET', 'cluster-replica-no-failover', 'yes'));
       // Known to every master as the master's replica (gossip): else they ignored its takeover.
       for (const m of cluster.masters) await waitFor(() => slotsName(m, replica.port), `port ${m.port} to name the replica in CLUSTER SLOTS`, 20_000, 100);
-      const worker = smsq(['worker', '--concurrency', '2'], { LOG_LEVEL: 'info' });
-      await untilExited(worker, waitFor(() => /smsq worker running/.test(worker.stderr), 'the worker to run', SPAWNED_MS));
+      const worker = await runningWorker(smsq);
       const others = cluster.masters.filter((m) => m !== serving);
       // Once both of BullMQ's fetch loops are blocked on the master (BZPOPMIN): frozen before, it
       // held the worker's first commands, and no blocking connection was ever sent to it.
@@ -123,11 +131,7 @@ describe('smsq worker whose blocking connection reconnected while the Cluster wa
       const code = await worker.exited;
       expect(worker.stderr).not.toContain('grace period over');
       expect(code, worker.stderr).toBe(EXIT.ok);
-    } finally {
-      for (const c of children) c.child.kill('SIGKILL');
-      await cluster.stop();
-      await emulator.close();
-    }
+    });
   }, 3 * SPAWNED_MS + GRACE_MS);
 });
 
