@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisNode } from './redis-topology.js';
+import { startMonitorFeed, type MonitorFeed } from './monitor-feed.js';
 
 /**
  * The commands redis-server nodes receive, as MONITOR shows them, each known by the name its
@@ -19,37 +20,44 @@ export interface NodeCommands {
 
 export async function watchNodeCommands(nodes: RedisNode[]): Promise<NodeCommands> {
   const admins: Redis[] = [];
-  const monitors: Redis[] = [];
+  const feeds: MonitorFeed[] = [];
   const waiting = new Set<{ name: string; command: string; seen: () => void }>();
-  for (const node of nodes) {
-    const admin = node.admin();
-    admins.push(admin);
-    await admin.connect();
-    const monitor = await admin.monitor();
-    monitors.push(monitor);
-    // Per node: a client's address names its connection to that node only. The connections
-    // already open set their names before: CLIENT LIST has them.
-    const names = new Map<string, string>();
-    for (const line of String(await admin.client('LIST')).split('\n')) {
-      const [addr, name] = [/\baddr=(\S+)/.exec(line)?.[1], /\bname=(\S*)/.exec(line)?.[1]];
-      if (addr && name) names.set(addr, name);
-    }
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      const words = args.map((a) => a.toLowerCase());
-      if (words[0] === 'client' && words[1] === 'setname') names.set(source, args[2] ?? '');
-      const said = words.join(' ');
-      for (const w of waiting) {
-        if (names.get(source) === w.name && said.startsWith(w.command)) {
-          waiting.delete(w);
-          w.seen();
+  try {
+    for (const node of nodes) {
+      const admin = node.admin();
+      admins.push(admin);
+      await admin.connect();
+      // Per node: a client's address names its connection to that node only. The connections
+      // already open set their names before: CLIENT LIST has them. (MONITOR from a socket of its
+      // own: ioredis's monitor() loses lines that arrive with its +OK, test/support/monitor-feed.ts.)
+      const names = new Map<string, string>();
+      const feed = await startMonitorFeed(`redis://127.0.0.1:${node.port}`, ({ args, source }) => {
+        const words = args.map((a) => a.toLowerCase());
+        if (words[0] === 'client' && words[1] === 'setname') names.set(source, args[2] ?? '');
+        const said = words.join(' ');
+        for (const w of waiting) {
+          if (names.get(source) === w.name && said.startsWith(w.command)) {
+            waiting.delete(w);
+            w.seen();
+          }
         }
+      });
+      feeds.push(feed);
+      for (const line of String(await admin.client('LIST')).split('\n')) {
+        const [addr, name] = [/\baddr=(\S+)/.exec(line)?.[1], /\bname=(\S*)/.exec(line)?.[1]];
+        if (addr && name && !names.has(addr)) names.set(addr, name);
       }
-    });
+    }
+  } catch (err) {
+    for (const feed of feeds) feed.close();
+    for (const admin of admins) admin.disconnect();
+    throw err;
   }
   return {
     next: (name, command) => new Promise<void>((seen) => waiting.add({ name, command: command.toLowerCase(), seen })),
     async close() {
-      for (const client of [...monitors, ...admins]) client.disconnect();
+      for (const feed of feeds) feed.close();
+      for (const admin of admins) admin.disconnect();
     },
   };
 }
