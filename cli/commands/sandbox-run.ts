@@ -7,7 +7,8 @@ import { createProducer } from '../../producers/producer.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
-import { clientCommandTimeoutMs, createNodeResolver, createRedisConnection, deleteKeys } from '../../src/queue/connection.js';
+import { clientCommandTimeoutMs, createNodeResolver, createRedisConnection, deleteKeys, type RedisConnectionOptions } from '../../src/queue/connection.js';
+import { clientCertificateOf } from '../pipeline.js';
 import { redactRedisUrl } from '../../src/queue/redis-url.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { countIn, PENDING_STATES } from '../../src/receipts/completion.js';
@@ -27,9 +28,9 @@ import { statusJson } from '../status-json.js';
 const ALL = { mode: 'all', sampleRate: 1 } as const;
 
 /** Why the demo cannot use the Redis at `url` (none answers, or it cannot keep the durability mode), if it cannot. */
-async function whyUnfit(url: string, durability: DurabilityOptions, prefix: string): Promise<string | undefined> {
-  if (!(await redisAnswers(url))) return `no Redis answers at ${redactRedisUrl(url)}`;
-  const probe = createRedisConnection(url, { lazyConnect: true });
+async function whyUnfit(url: string, durability: DurabilityOptions, prefix: string, certificate: Pick<RedisConnectionOptions, 'clientCertificate'>): Promise<string | undefined> {
+  if (!(await redisAnswers(url, undefined, certificate.clientCertificate))) return `no Redis answers at ${redactRedisUrl(url)}`;
+  const probe = createRedisConnection(url, { lazyConnect: true, ...certificate });
   probe.on('error', () => {});
   try {
     await probe.connect();
@@ -49,21 +50,24 @@ export async function runSandbox(ctx: CliContext, flags: SandboxFlags): Promise<
   if (config.mode !== 'sandbox') throw new UsageError('smsq sandbox runs only in sandbox mode. Fix: unset SMS_MODE (or SMS_MODE=sandbox)');
   let redisUrl = config.redisUrl;
   const prefix = sandboxPrefix(ctx.now());
-  const unfit = await whyUnfit(redisUrl, config.durability, prefix);
+  // REDIS_URL's Redis is reached as every command reaches it: with the client certificate, if set.
+  let certificate = clientCertificateOf(config);
+  const unfit = await whyUnfit(redisUrl, config.durability, prefix, certificate);
   if (unfit) {
     ctx.note(`${unfit}: starting a private redis-server for this run`);
     const priv = await startPrivateRedis({ appendfsync: 'always', hashMaxListpackValue: ADVISED_HASH_VALUE_BYTES });
     ctx.onClose(() => priv.stop());
     redisUrl = priv.url;
+    certificate = {};
   }
   // The worker's connection waits through an outage, as `smsq worker`'s does; the rest of the
   // run reads and writes on a `client` one, which fails within SMSQ_REDIS_CONNECT_TIMEOUT_MS
   // (a frozen Redis included), so that a Redis gone mid-run ends it instead of holding it.
-  const redis = createRedisConnection(redisUrl);
+  const redis = createRedisConnection(redisUrl, certificate);
   redis.on('error', () => {}); // the gate's SMSQ_REDIS_UNAVAILABLE and the worker's Redis watch say it
   ctx.onClose(() => void redis.disconnect());
   const connectTimeoutMs = config.redisConnectTimeoutMs;
-  const calls = createRedisConnection(redisUrl, { role: 'client', connectTimeoutMs, commandTimeoutMs: clientCommandTimeoutMs(connectTimeoutMs, config.durability.timeoutMs) });
+  const calls = createRedisConnection(redisUrl, { role: 'client', connectTimeoutMs, commandTimeoutMs: clientCommandTimeoutMs(connectTimeoutMs, config.durability.timeoutMs), ...certificate });
   calls.on('error', () => {});
   ctx.onClose(() => void calls.disconnect());
   const { client, endpoint } = await ctx.sms();

@@ -13,7 +13,7 @@ import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { showInvisible } from '../../src/sms/code-points.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { API_CREDENTIALS, createAuthHook } from '../auth.js';
-import { whileClientWaits } from '../client-gone.js';
+import { CLIENT_GONE, whileClientWaits } from '../client-gone.js';
 import { uploadEncoding, utf8JsonParser } from '../charset.js';
 import { refuseContentEncoding } from '../content-encoding.js';
 import { inQueryTerms, resultInQueryTerms, XLSX_TYPE } from '../upload-settings.js';
@@ -147,7 +147,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
   const campaignSchema = {
     summary: 'A recipient list: a CSV or .xlsx upload (settings in the query string) or a JSON body',
     description:
-      'A file upload is read whole (up to SMSQ_SERVER_CSV_LIMIT) before anything is enqueued, so one that is too large is refused whole; nothing is fetched from URLs. The query string is for file uploads only; a JSON body carries its settings itself. Default kind: marketing. A client that disconnects while the list is enqueued stops the campaign: its send is paused holding the rows read, and the server logs SMSQ_CAMPAIGN_STOPPED with the send id (docs/http-api.md, "A client that disconnects").',
+      'A file upload is read whole (up to SMSQ_SERVER_CSV_LIMIT) before anything is enqueued, so one that is too large is refused whole; nothing is fetched from URLs. The query string is for file uploads only; a JSON body carries its settings itself. Default kind: marketing. A client that disconnects while the list is enqueued, without an Idempotency-Key, stops the campaign: its send is paused holding the rows read, and the server logs SMSQ_CAMPAIGN_STOPPED with the send id; under a key the list is enqueued whole, and a retry under the key is answered with its send (docs/http-api.md, "A client that disconnects").',
     security: API_TOKEN,
     request: {
       headers: IdempotencyHeaders,
@@ -171,6 +171,13 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
    * and the held send could only be cancelled and the list sent again under a new key. Only the
    * server's own stop (its shutdown grace run out) stops it then.
    */
+  // Campaigns under an Idempotency-Key, which go on when their client leaves: the server's close
+  // waits for them within its grace, as for a request in flight; when the grace runs out, the
+  // server's stop (options.stopping) stops them, held paused, as it stops a request cut.
+  const keyedEnqueues = new Set<Promise<EnqueueResult>>();
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...keyedEnqueues]);
+  });
   const enqueueWhileConnected = async (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -178,8 +185,31 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     run: (signal: AbortSignal | undefined) => Promise<EnqueueResult>,
   ): Promise<FastifyReply> => {
     const client = whileClientWaits(reply, options.stopping);
+    if (idempotencyKey !== undefined) {
+      // Said when it happens: the enqueue may take minutes more, and its end is logged then.
+      client.signal.addEventListener(
+        'abort',
+        () => {
+          if (client.signal.reason !== CLIENT_GONE) return;
+          request.log.warn(
+            { idempotencyKey },
+            `a campaign's client disconnected while its list was being enqueued: under its Idempotency-Key (${idempotencyKey}) the list is enqueued whole and goes out, and a retry under the key is answered with its send. To stop it, find it (GET /v1/sends) and cancel it (POST /v1/sends/{id}/cancel)`,
+          );
+        },
+        { once: true },
+      );
+    }
     try {
-      const result = await run(idempotencyKey === undefined ? client.signal : options.stopping);
+      const running = run(idempotencyKey === undefined ? client.signal : options.stopping);
+      if (idempotencyKey !== undefined) {
+        // Its connection may be gone: the server's close waits for it as for a request in flight.
+        keyedEnqueues.add(running);
+        void running.then(
+          () => keyedEnqueues.delete(running),
+          () => keyedEnqueues.delete(running),
+        );
+      }
+      const result = await running;
       // Gone after the last row was enqueued but before its answer: the send goes out whole, and
       // nobody else will hear its id.
       if (client.signal.aborted) {

@@ -1,3 +1,4 @@
+import { createSecureContext } from 'node:tls';
 import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
 import { connectTimeoutOf, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connect-timeout.js';
 import { DroppableCluster } from './droppable-cluster.js';
@@ -136,9 +137,7 @@ function connectionOptionProblems(opts: RedisConnectionOptions): string[] {
       opts.lazyConnect === undefined || typeof opts.lazyConnect === 'boolean' ? undefined : `${where}: lazyConnect must be true or false, got ${shown(opts.lazyConnect)}. Fix: leave it out (false) or give a boolean`,
       positiveMsLine(where, 'connectTimeoutMs', opts.connectTimeoutMs, msFix('connectTimeoutMs', `${DEFAULT_REDIS_CONNECT_TIMEOUT_MS} ms, as SMSQ_REDIS_CONNECT_TIMEOUT_MS`)),
       positiveMsLine(where, 'commandTimeoutMs', opts.commandTimeoutMs, msFix('commandTimeoutMs', 'the connect timeout')),
-      opts.clientCertificate === undefined || (isPemText(opts.clientCertificate.cert) && isPemText(opts.clientCertificate.key))
-        ? undefined
-        : `${where}: clientCertificate must be { cert, key }, each PEM text or a Buffer of it. Fix: clientCertificate: { cert: readFileSync('client.crt'), key: readFileSync('client.key') }`,
+      clientCertificateProblem(where, opts.clientCertificate),
     ].filter((line): line is string => line !== undefined),
   ];
 }
@@ -156,9 +155,24 @@ function sentinelTlsOptions(certificate: RedisClientCertificate | undefined): Re
   return { sentinelTLS: { ...certificate }, tls: { ...certificate }, enableTLSForSentinelMode: true };
 }
 
-/** Whether `v` can be a PEM certificate or key as `tls.connect` takes one (Node checks its content when it connects). */
-function isPemText(v: unknown): boolean {
-  return (typeof v === 'string' && v.length > 0) || (Buffer.isBuffer(v) && v.length > 0);
+/**
+ * Why `certificate` cannot be presented, checked as `tls.connect` would check it: found only at the
+ * handshake, a key that is not the certificate's read as Redis not answering ("Fix: start Redis").
+ */
+function clientCertificateProblem(where: string, certificate: RedisClientCertificate | undefined): string | undefined {
+  if (certificate === undefined) return undefined;
+  const fix = "Fix: clientCertificate: { cert: readFileSync('client.crt'), key: readFileSync('client.key') }, PEM, the key unencrypted";
+  const pem = (v: unknown) => (typeof v === 'string' || Buffer.isBuffer(v)) && v.length > 0;
+  if (typeof certificate !== 'object' || certificate === null || !pem(certificate.cert) || !pem(certificate.key)) return `${where}: clientCertificate must be { cert, key }, each PEM text or a Buffer of it. ${fix}`;
+  try {
+    createSecureContext({ cert: certificate.cert, key: certificate.key });
+    return undefined;
+  } catch (err) {
+    const reason = (err as Error).message;
+    return /key values mismatch/i.test(reason)
+      ? `${where}: clientCertificate's key is not the key of its cert. Fix: the key the certificate was made with`
+      : `${where}: clientCertificate was refused by Node's TLS (${reason}). ${fix}`;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { connectTo } from '../queue/connection.js';
+import { connectTo, type RedisClientCertificate } from '../queue/connection.js';
 import { parseRedisUrl } from '../queue/redis-url.js';
 import { startOnFreePort } from './free-port.js';
 import { redisServerExited, spawnLogged } from './server-log.js';
@@ -29,13 +29,13 @@ export function binaryOnPath(binary: string): boolean {
   }
 }
 
-/** True when a Redis answers PING at `url` (any REDIS_URL form) within `timeoutMs`. */
-export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
+/** True when a Redis answers PING at `url` (any REDIS_URL form) within `timeoutMs` (presenting `clientCertificate`, for a TLS one that asks for it). */
+export async function redisAnswers(url: string, timeoutMs = 1000, clientCertificate?: RedisClientCertificate): Promise<boolean> {
   const target = parseRedisUrl(url);
   const client =
     target.kind === 'standalone'
-      ? new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs })
-      : connectTo(target, { lazyConnect: true });
+      ? new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, ...(clientCertificate ? { tls: { ...clientCertificate } } : {}) })
+      : connectTo(target, { lazyConnect: true, clientCertificate });
   client.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {

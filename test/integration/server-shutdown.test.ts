@@ -91,11 +91,11 @@ function trickle(url: URL, path: string): Socket {
 }
 
 /** Sends the headers of a POST of `body` as CSV to /v1/campaigns, then the body in 64 KiB slices as the socket takes them. */
-async function uploadCsv(url: URL, query: string, body: Buffer): Promise<Socket> {
+async function uploadCsv(url: URL, query: string, body: Buffer, headers = ''): Promise<Socket> {
   const socket = connect(Number(url.port), url.hostname);
   sockets.push(socket);
   socket.on('error', () => {});
-  socket.write(`POST /v1/campaigns${query} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: text/csv\r\nContent-Length: ${body.length}\r\n\r\n`);
+  socket.write(`POST /v1/campaigns${query} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: text/csv\r\nContent-Length: ${body.length}\r\n${headers}\r\n`);
   for (let at = 0; at < body.length; at += 64 * 1024) {
     if (!socket.write(body.subarray(at, at + 64 * 1024))) await once(socket, 'drain');
   }
@@ -207,6 +207,37 @@ describe('smsq server told to stop', () => {
     expect(stops[0]!.msg).toContain(`POST /v1/sends/${sendId}/resume`);
     expect(stops[0]!.msg).toContain(`POST /v1/sends/${sendId}/cancel`);
     expect(line(server, /^Redis did not answer/)).toBeUndefined();
+    expect(logLines(server).filter((l) => l.level >= 50)).toEqual([]);
+  }, 90_000);
+
+  it('a campaign under an Idempotency-Key whose client left, still enqueuing when the grace runs out: waited for within the grace, then held paused as a request cut; exit 3 (the server stopped at once, and the enqueue held the process past its grace, a SIGKILL away from a send left enqueuing)', async () => {
+    const grace = 300;
+    const server = spawn({ SMSQ_SHUTDOWN_GRACE_MS: String(grace) });
+    const url = await listening(server);
+    const base = 13870000000;
+    const rows = 1_000_000;
+    const name = 'keyed-left-at-grace';
+    const settings = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: JSON.stringify({ name: 'Ada', order: 'A1' }), kind: 'notification', name };
+    const body = Buffer.from(`phone\n${Array.from({ length: rows }, (_, i) => String(base + i)).join('\n')}\n`);
+    const socket = await uploadCsv(url, `?${new URLSearchParams(settings)}`, body, 'Idempotency-Key: keyed-left-at-grace-1\r\n');
+    const sendId = await waitFor(async () => {
+      const send = (await producer.listSends({ limit: 50 })).sends.find((s) => s.send.name === name)?.send;
+      return send !== undefined && send.recipients >= 1000 ? send.sendId : undefined;
+    }, 'the send to be enqueuing, a chunk written', 30_000, 5);
+    socket.destroy();
+    await waitFor(() => line(server, /client disconnected while its list was being enqueued/), 'the server to say its client left');
+    server.child.kill('SIGTERM');
+    expect(await server.exited, server.stderr).toBe(EXIT.dependency);
+
+    const status = await producer.getStatus(sendId);
+    expect(status.send.state, server.stderr).toBe('paused');
+    expect(status.send.enqueuedAt).toBeDefined();
+    expect(status.send.recipients).toBeLessThan(rows);
+    expect(status.send.controlReason).toMatch(new RegExp(`^its enqueue was stopped \\(server stopped after its ${grace} ms grace\\) after line \\d+$`));
+    expect(line(server, /^grace period over/), server.stderr).toBeDefined();
+    const stops = logLines(server).filter((l) => l.code === 'SMSQ_CAMPAIGN_STOPPED');
+    expect(stops).toHaveLength(1);
+    expect(stops[0]).toMatchObject({ sendId });
     expect(logLines(server).filter((l) => l.level >= 50)).toEqual([]);
   }, 90_000);
 

@@ -69,6 +69,9 @@ describe('createRedisConnection clientCertificate', () => {
     const key = readFileSync(files.keyFile);
     expect(() => createRedisConnection('redis://127.0.0.1:1', { lazyConnect: true, clientCertificate: { cert, key } })).toThrow(/clientCertificate is presented in TLS only/);
     expect(() => createRedisConnection('rediss://127.0.0.1:1', { lazyConnect: true, clientCertificate: { cert: 42 as unknown as string, key } })).toThrow(/clientCertificate must be \{ cert, key \}/);
+    // Found at the handshake it read as Redis not answering ("Fix: start Redis there").
+    expect(() => createRedisConnection('rediss://127.0.0.1:1', { lazyConnect: true, clientCertificate: { cert, key: readFileSync(join(dir, 'ca.key')) } })).toThrow(/clientCertificate's key is not the key of its cert/);
+    expect(() => createRedisConnection('rediss://127.0.0.1:1', { lazyConnect: true, clientCertificate: { cert: 'not a certificate', key } })).toThrow(/clientCertificate was refused by Node's TLS/);
   });
 
   it('goes to every socket: one Redis, a Sentinel deployment\'s sentinels and nodes, a Cluster\'s nodes', () => {
