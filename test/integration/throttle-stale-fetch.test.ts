@@ -93,8 +93,8 @@ describe('after a throttle pause, the throttled job runs when it ends', () => {
     held.release(BUSY_PHONE);
     await waitFor(() => h.emulator.accepted().length === 2, 'both codes accepted');
     const sent = h.emulator.calls().filter((c) => c.action === 'SendSms' && c.phones.includes(THROTTLED_PHONE));
-    console.log(`throttled code: ${sent.map((c) => `${c.code} +${c.at - throttledAt} ms`).join(', ')} (after the held answer's release); pause ${PAUSE_MS} ms`);
-    expect(sent.map((c) => c.code)).toEqual(['Throttling.User', 'OK']);
-    expect(acceptedWhileBusy).toBe(true);
+    const said = `throttled code: ${sent.map((c) => `${c.code} +${c.at - throttledAt} ms`).join(', ')} (after the held answer's release); pause ${PAUSE_MS} ms`;
+    expect(sent.map((c) => c.code), said).toEqual(['Throttling.User', 'OK']);
+    expect(acceptedWhileBusy, said).toBe(true);
   }, 30_000);
 });
