@@ -1,8 +1,8 @@
-import { createSecureContext } from 'node:tls';
 import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
 import { connectTimeoutOf, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connect-timeout.js';
 import { DroppableCluster } from './droppable-cluster.js';
 import { parseRedisUrl, redactRedisUrl, targetSpeaksTls, type RedisTarget } from './redis-url.js';
+import { keyPairFault } from './tls-key-pair.js';
 import { DroppableRedis } from './droppable-redis.js';
 import { ConfigError, NO_SLOT_MASTER, RedisUnavailableError } from '../errors.js';
 import { positiveMsLine, shown, unknownOptionLines } from '../factory-options.js';
@@ -164,15 +164,9 @@ function clientCertificateProblem(where: string, certificate: RedisClientCertifi
   const fix = "Fix: clientCertificate: { cert: readFileSync('client.crt'), key: readFileSync('client.key') }, PEM, the key unencrypted";
   const pem = (v: unknown) => (typeof v === 'string' || Buffer.isBuffer(v)) && v.length > 0;
   if (typeof certificate !== 'object' || certificate === null || !pem(certificate.cert) || !pem(certificate.key)) return `${where}: clientCertificate must be { cert, key }, each PEM text or a Buffer of it. ${fix}`;
-  try {
-    createSecureContext({ cert: certificate.cert, key: certificate.key });
-    return undefined;
-  } catch (err) {
-    const reason = (err as Error).message;
-    return /key values mismatch/i.test(reason)
-      ? `${where}: clientCertificate's key is not the key of its cert. Fix: the key the certificate was made with`
-      : `${where}: clientCertificate was refused by Node's TLS (${reason}). ${fix}`;
-  }
+  const fault = keyPairFault(certificate);
+  if (fault === undefined) return undefined;
+  return fault.kind === 'mismatch' ? `${where}: clientCertificate's key is not the key of its cert. Fix: the key the certificate was made with` : `${where}: clientCertificate was refused by Node's TLS (${fault.reason}). ${fix}`;
 }
 
 /**

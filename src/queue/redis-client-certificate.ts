@@ -7,7 +7,7 @@
  * through Sentinel nothing is said at all).
  */
 import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
+import { keyPairFault } from './tls-key-pair.js';
 import { ConfigError } from '../errors.js';
 import type { RedisClientCertificate } from './connection.js';
 
@@ -44,16 +44,12 @@ export function readRedisClientCertificate(files: RedisClientCertificateFiles, r
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const certificate = { cert: cert as Buffer, key: key as Buffer };
-  try {
-    // What tls.connect does with them: a key that is not the certificate's is refused here.
-    createSecureContext(certificate);
-  } catch (err) {
-    const reason = (err as Error).message;
-    const mismatch = /key values mismatch/i.test(reason);
+  const fault = keyPairFault(certificate);
+  if (fault !== undefined) {
     throw new ConfigError([
-      mismatch
+      fault.kind === 'mismatch'
         ? `${KEY}=${JSON.stringify(files.keyFile)} is not the key of the certificate in ${CERT}=${JSON.stringify(files.certFile)}. Fix: the key the certificate was made with (openssl x509 -noout -pubkey -in cert and openssl pkey -pubout -in key print the same)`
-        : `${CERT} and ${KEY} were refused by Node's TLS (${reason}). Fix: a PEM certificate and its unencrypted PEM key`,
+        : `${CERT} and ${KEY} were refused by Node's TLS (${fault.reason}). Fix: a PEM certificate and its unencrypted PEM key`,
     ]);
   }
   return certificate;

@@ -145,9 +145,14 @@ const REFUSED_CERTIFICATE_CODE = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNE
  * droppable-cluster.ts sets to it, with the node's address as `node`); undefined for any other error.
  */
 export function certificateRefusal(err: unknown): Error | undefined {
-  const under = err instanceof Error && err.name === 'ClusterAllFailedError' ? (err as { lastNodeError?: unknown }).lastNodeError : err;
+  const under = nodeErrorUnder(err);
   const code = under instanceof Error ? (under as { code?: unknown }).code : undefined;
   return typeof code === 'string' && REFUSED_CERTIFICATE_CODE.test(code) ? (under as Error) : undefined;
+}
+
+/** The error a node gave, under a Cluster's "no node answered" (droppable-cluster.ts sets `lastNodeError`); `err` itself otherwise. */
+function nodeErrorUnder(err: unknown): unknown {
+  return err instanceof Error && err.name === 'ClusterAllFailedError' ? (err as { lastNodeError?: unknown }).lastNodeError : err;
 }
 
 /**
@@ -166,7 +171,7 @@ const CLIENT_CERTIFICATE_ALERTS: Readonly<Record<string, string>> = Object.freez
 
 /** The refusal of this process's TLS client side that `err` is (or made a Cluster find no node to serve), said as a reason; else undefined. */
 function clientCertificateReason(err: unknown): string | undefined {
-  const under = err instanceof Error && err.name === 'ClusterAllFailedError' ? (err as { lastNodeError?: unknown }).lastNodeError : err;
+  const under = nodeErrorUnder(err);
   const code = under instanceof Error ? (under as { code?: unknown }).code : undefined;
   const what = typeof code === 'string' && Object.hasOwn(CLIENT_CERTIFICATE_ALERTS, code) ? CLIENT_CERTIFICATE_ALERTS[code] : undefined;
   return what === undefined ? undefined : `${CLIENT_CERTIFICATE_REFUSED}${what} (${code as string})`;
